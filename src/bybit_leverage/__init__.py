@@ -1,0 +1,124 @@
+"""bybit-leverage: set leverage on Bybit V5 perpetuals, safely and fast.
+
+The public names are re-exported here; import them from ``bybit_leverage``.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from bybit_leverage._constants import (
+    DEMO,
+    MAINNET,
+    MAINNET_BYTICK,
+    REGIONAL_HOSTS,
+    TESTNET,
+)
+from bybit_leverage._signing import (
+    Credentials,
+    auth_headers,
+    sign_hmac,
+    sign_rsa,
+    signature_payload,
+)
+from bybit_leverage.errors import (
+    APIError,
+    AuthenticationError,
+    BybitError,
+    ClientClosed,
+    ConfigurationError,
+    ConnectionFailed,
+    ContractNotLive,
+    ExchangeServerError,
+    HTTPStatusError,
+    InvalidLeverage,
+    IPRateLimited,
+    MissingCredentials,
+    ParameterError,
+    PortfolioMarginUnsupported,
+    PositionModeMismatch,
+    RateLimitError,
+    RequestTimeout,
+    ResponseDecodeError,
+    RiskLimitExceeded,
+    SymbolNotTradable,
+    TimestampError,
+    TransportError,
+    UnknownSymbol,
+)
+from bybit_leverage.leverage import (
+    LeverageLike,
+    Snap,
+    SnapChange,
+    SnapPolicy,
+    snap,
+    snap_leverage,
+    to_leverage,
+)
+from bybit_leverage.models import (
+    Category,
+    ContractType,
+    Instrument,
+    InstrumentStatus,
+    LeverageFilter,
+    LeverageResult,
+    Outcome,
+    format_leverage,
+)
+
+try:
+    __version__ = version("bybit-leverage")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "DEMO",
+    "MAINNET",
+    "MAINNET_BYTICK",
+    "REGIONAL_HOSTS",
+    "TESTNET",
+    "APIError",
+    "AuthenticationError",
+    "BybitError",
+    "Category",
+    "ClientClosed",
+    "ConfigurationError",
+    "ConnectionFailed",
+    "ContractNotLive",
+    "ContractType",
+    "Credentials",
+    "ExchangeServerError",
+    "HTTPStatusError",
+    "IPRateLimited",
+    "Instrument",
+    "InstrumentStatus",
+    "InvalidLeverage",
+    "LeverageFilter",
+    "LeverageLike",
+    "LeverageResult",
+    "MissingCredentials",
+    "Outcome",
+    "ParameterError",
+    "PortfolioMarginUnsupported",
+    "PositionModeMismatch",
+    "RateLimitError",
+    "RequestTimeout",
+    "ResponseDecodeError",
+    "RiskLimitExceeded",
+    "Snap",
+    "SnapChange",
+    "SnapPolicy",
+    "SymbolNotTradable",
+    "TimestampError",
+    "TransportError",
+    "UnknownSymbol",
+    "__version__",
+    "auth_headers",
+    "format_leverage",
+    "sign_hmac",
+    "sign_rsa",
+    "signature_payload",
+    "snap",
+    "snap_leverage",
+    "to_leverage",
+]

@@ -1,0 +1,66 @@
+"""Exchange constants: hosts, paths, limits and the retCodes this package acts on.
+
+Every number here comes from Bybit's V5 documentation (see ``shared/bybit-v5.md``).
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+MAINNET: Final = "https://api.bybit.com"
+MAINNET_BYTICK: Final = "https://api.bytick.com"
+TESTNET: Final = "https://api-testnet.bybit.com"
+DEMO: Final = "https://api-demo.bybit.com"
+
+#: Regional mainnet hosts, by the name users know them under.
+REGIONAL_HOSTS: Final = MappingProxyType(
+    {
+        "netherlands": "https://api.bybit.nl",
+        "kazakhstan": "https://api.bybit.kz",
+        "uae": "https://api.bybit.ae",
+        "eu": "https://api.bybit.eu",
+        "indonesia": "https://api.bybit.id",
+        "georgia": "https://api.bybitgeorgia.ge",
+        "turkey": "https://api.bybit.tr",
+    }
+)
+
+RECV_WINDOW_MS: Final = 5000
+#: The server refuses a timestamp this far (ms) or more ahead of its own clock.
+MAX_CLOCK_AHEAD_MS: Final = 1000
+
+PATH_SERVER_TIME: Final = "/v5/market/time"
+PATH_INSTRUMENTS: Final = "/v5/market/instruments-info"
+PATH_SET_LEVERAGE: Final = "/v5/position/set-leverage"
+PATH_SYMBOL_INFO: Final = "/v5/position/symbol-info"
+PATH_POSITION_LIST: Final = "/v5/position/list"
+
+#: Instruments Info page size: the documented maximum, so linear needs the fewest pages.
+INSTRUMENTS_PAGE_LIMIT: Final = 1000
+
+#: Per-account (UID) requests per rolling second, per endpoint.
+SET_LEVERAGE_LIMIT_PER_S: Final = 10
+POSITION_LIST_LIMIT_PER_S: Final = 50
+#: Per-IP limit across all endpoints: this many requests per IP_WINDOW_S seconds.
+IP_LIMIT: Final = 600
+IP_WINDOW_S: Final = 5
+
+# retCodes. Success is exactly OK; everything else is a business answer.
+OK: Final = 0
+SERVER_TIMEOUT: Final = 10000
+PARAM_ERROR: Final = 10001
+TIMESTAMP_ERROR: Final = 10002
+INVALID_API_KEY: Final = 10003
+INVALID_SIGNATURE: Final = 10004
+PERMISSION_DENIED: Final = 10005
+TOO_MANY_VISITS: Final = 10006
+UNMATCHED_IP: Final = 10010
+SERVER_ERROR: Final = 10016
+SYMBOL_NOT_WHITELISTED: Final = 10029
+RISK_LIMIT_EXCEEDED: Final = 110013
+CROSS_MARGIN_FORBIDS: Final = 110036
+PORTFOLIO_MARGIN_FORBIDS: Final = 110038
+LEVERAGE_NOT_MODIFIED: Final = 110043
+CONTRACT_NOT_LIVE: Final = 110074
+PORTFOLIO_MARGIN_UNSUPPORTED: Final = 110077

@@ -1,0 +1,249 @@
+"""Wire format: JSON envelopes, camelCase names and decimal strings (pure).
+
+Bybit's names and formats stop here. Models never see a camelCase key, and
+leverage numbers are only ever built from JSON strings: a JSON float would bring
+binary rounding error with it, so it is a decode error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+from urllib.parse import quote
+
+import attrs
+import cattrs
+from attrs import frozen
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from bybit_leverage.errors import ResponseDecodeError
+from bybit_leverage.models import Category, Instrument
+
+__all__ = [
+    "Envelope",
+    "InstrumentsPage",
+    "decode_json",
+    "encode_body",
+    "encode_query",
+    "instrument_to_wire",
+    "parse_envelope",
+    "parse_instruments_page",
+]
+
+_CAMEL_RE: Final = re.compile(r"_([a-z])")
+# Characters that stay literal in a query value. "%" is kept so that a cursor Bybit
+# sent already URL-encoded goes back verbatim instead of being encoded twice.
+_QUERY_SAFE: Final = "%-._~:,"
+
+
+def _to_camel(name: str) -> str:
+    return _CAMEL_RE.sub(lambda m: m.group(1).upper(), name)
+
+
+def _decimal_from_wire(value: object, _: type) -> Decimal:
+    if not isinstance(value, str):  # a float would smuggle in binary rounding error
+        raise TypeError(f"expected a decimal string, got {type(value).__name__}")
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"not a decimal: {value!r}") from None
+    if not number.is_finite():
+        raise ValueError(f"not a finite decimal: {value!r}")
+    return number
+
+
+def _ms_from_wire(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise TypeError(f"expected epoch milliseconds, got {type(value).__name__}")
+    return int(value)
+
+
+def _datetime_from_wire(value: object, _: type) -> datetime:
+    return datetime.fromtimestamp(_ms_from_wire(value) / 1000, UTC)
+
+
+def _optional_datetime_from_wire(value: object, _: object) -> datetime | None:
+    # Bybit writes "0" (not null) for "no delivery time" on perpetuals.
+    if value is None or value in ("", "0", 0):
+        return None
+    return _datetime_from_wire(value, datetime)
+
+
+def _datetime_to_wire(value: datetime) -> str:
+    return str(round(value.timestamp() * 1000))
+
+
+def make_converter() -> cattrs.Converter:
+    """Build the converter holding every wire rule (names, decimals, times)."""
+    conv = cattrs.Converter(forbid_extra_keys=False)  # Bybit adds fields; tolerate them
+    conv.register_structure_hook(Decimal, _decimal_from_wire)
+    conv.register_unstructure_hook(Decimal, lambda d: format(d, "f"))
+    conv.register_structure_hook(datetime, _datetime_from_wire)
+    conv.register_structure_hook(datetime | None, _optional_datetime_from_wire)
+    conv.register_unstructure_hook(datetime, _datetime_to_wire)
+
+    def camel_in(cls: type[Any]) -> Callable[[Any, type[Any]], Any]:
+        renames: dict[str, Any] = {  # dict[str, Any] keeps mypy --strict quiet
+            a.name: override(rename=_to_camel(a.name)) for a in attrs.fields(cls)
+        }
+        return make_dict_structure_fn(cls, conv, **renames)
+
+    def camel_out(cls: type[Any]) -> Callable[[Any], Any]:
+        renames: dict[str, Any] = {
+            a.name: override(rename=_to_camel(a.name)) for a in attrs.fields(cls)
+        }
+        return make_dict_unstructure_fn(cls, conv, **renames)
+
+    conv.register_structure_hook_factory(attrs.has, camel_in)
+    conv.register_unstructure_hook_factory(attrs.has, camel_out)
+    return conv
+
+
+CONVERTER: Final = make_converter()
+
+
+@frozen
+class Envelope:
+    """Bybit's response envelope, checked for shape but not for success."""
+
+    ret_code: int
+    ret_msg: str
+    result: Mapping[str, Any]
+    time_ms: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether ``retCode`` is 0 (the only success; ``retMsg`` varies)."""
+        return self.ret_code == 0
+
+
+@frozen
+class InstrumentsPage:
+    """One page of Instruments Info."""
+
+    instruments: list[Instrument]
+    next_cursor: str | None
+
+
+def decode_json(body: bytes | str, path: str) -> Any:
+    """Parse a response body as JSON.
+
+    Raises:
+        ResponseDecodeError: When the body is not JSON (an HTML error page, say).
+    """
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ResponseDecodeError(path, f"not JSON ({exc})") from None
+
+
+def parse_envelope(payload: object, path: str) -> Envelope:
+    """Check the envelope's shape and return it; a non-zero ``retCode`` is not raised.
+
+    ``retCode`` is accepted as an int or as a numeric string (older responses).
+
+    Raises:
+        ResponseDecodeError: When a required part is missing or has the wrong type.
+    """
+    if not isinstance(payload, dict):
+        raise ResponseDecodeError(
+            path, f"expected an object, got {type(payload).__name__}"
+        )
+    raw_code = payload.get("retCode")
+    if isinstance(raw_code, bool) or not isinstance(raw_code, int | str):
+        raise ResponseDecodeError(path, "retCode is missing or not an integer")
+    try:
+        ret_code = int(raw_code)
+    except ValueError:
+        raise ResponseDecodeError(
+            path, f"retCode {raw_code!r} is not an integer"
+        ) from None
+    ret_msg = payload.get("retMsg", "")
+    if not isinstance(ret_msg, str):
+        raise ResponseDecodeError(path, "retMsg is not a string")
+    result = payload.get("result")
+    if result is None or result == []:  # error answers may carry null or [] here
+        result = {}
+    if not isinstance(result, dict):
+        raise ResponseDecodeError(
+            path, f"result is a {type(result).__name__}, not an object"
+        )
+    time_ms = payload.get("time")
+    return Envelope(
+        ret_code, ret_msg, result, time_ms if isinstance(time_ms, int) else None
+    )
+
+
+def structure(value: object, cls: type[Any], path: str, where: str = "$") -> Any:
+    """Structure ``value`` into ``cls`` with the wire rules.
+
+    Raises:
+        ResponseDecodeError: Naming each offending field, e.g.
+            ``invalid value for type, expected Decimal @ $.leverageFilter.minLeverage``.
+    """
+    try:
+        return CONVERTER.structure(value, cls)
+    except cattrs.BaseValidationError as exc:
+        problems = "; ".join(cattrs.transform_error(exc, path=where))
+        raise ResponseDecodeError(path, problems) from None
+    except (TypeError, ValueError) as exc:  # e.g. an invariant of the model
+        raise ResponseDecodeError(path, f"{where}: {exc}") from None
+
+
+def parse_instruments_page(
+    result: Mapping[str, Any], category: Category, path: str
+) -> InstrumentsPage:
+    """Turn one Instruments Info ``result`` into instruments and the next cursor.
+
+    The cursor comes back as Bybit sent it (already URL-encoded); ``None`` means
+    there is no further page.
+
+    Raises:
+        ResponseDecodeError: When the page or one of its items is malformed.
+    """
+    items = result.get("list")
+    if not isinstance(items, list):
+        raise ResponseDecodeError(path, "$.result.list is missing or not a list")
+    instruments = []
+    for index, item in enumerate(items):
+        where = f"$.result.list[{index}]"
+        if not isinstance(item, dict):
+            raise ResponseDecodeError(path, f"{where} is not an object")
+        instruments.append(
+            structure({**item, "category": category.value}, Instrument, path, where)
+        )
+    cursor = result.get("nextPageCursor")
+    if cursor is not None and not isinstance(cursor, str):
+        raise ResponseDecodeError(path, "$.result.nextPageCursor is not a string")
+    return InstrumentsPage(instruments, cursor or None)
+
+
+def instrument_to_wire(instrument: Instrument) -> dict[str, Any]:
+    """Render an instrument as an Instruments Info list item (camelCase, strings)."""
+    item: dict[str, Any] = CONVERTER.unstructure(instrument)
+    del item["category"]  # the category is a request parameter, not an item field
+    if item["deliveryTime"] is None:
+        item["deliveryTime"] = "0"
+    return item
+
+
+def encode_body(params: Mapping[str, str]) -> str:
+    """Serialize a POST body compactly; these exact bytes are signed and sent."""
+    return json.dumps(params, separators=(",", ":"))
+
+
+def encode_query(params: Mapping[str, str | int | None]) -> str:
+    """Build a query string in the given order; these exact bytes are signed and sent.
+
+    ``None`` values are left out. ``%`` is kept, so a cursor that Bybit already
+    URL-encoded is sent back verbatim.
+    """
+    return "&".join(
+        f"{key}={quote(str(value), safe=_QUERY_SAFE)}"
+        for key, value in params.items()
+        if value is not None
+    )

@@ -1,0 +1,172 @@
+"""Frozen domain types. Wire names and formats live in ``_wire``, never here."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from attrs import field, frozen
+
+from bybit_leverage.errors import BybitError
+
+__all__ = [
+    "Category",
+    "ContractType",
+    "Instrument",
+    "InstrumentStatus",
+    "LeverageFilter",
+    "LeverageResult",
+    "Outcome",
+    "format_leverage",
+]
+
+
+class Category(enum.StrEnum):
+    """Product category of a derivatives contract (set-leverage supports these two)."""
+
+    LINEAR = "linear"
+    INVERSE = "inverse"
+
+
+class InstrumentStatus(enum.StrEnum):
+    """Listing status of an instrument."""
+
+    PRE_LAUNCH = "PreLaunch"
+    TRADING = "Trading"
+    DELIVERING = "Delivering"
+    CLOSED = "Closed"
+
+
+class ContractType(enum.StrEnum):
+    """Kind of derivatives contract."""
+
+    LINEAR_PERPETUAL = "LinearPerpetual"
+    LINEAR_FUTURES = "LinearFutures"
+    INVERSE_PERPETUAL = "InversePerpetual"
+    INVERSE_FUTURES = "InverseFutures"
+
+
+def _positive(_: Any, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
+    if not isinstance(value, Decimal):
+        raise TypeError(
+            f"{attribute.name} must be a Decimal, got {type(value).__name__}"
+        )
+    if not value.is_finite() or value <= 0:
+        raise ValueError(f"{attribute.name} must be a positive number, got {value}")
+
+
+def format_leverage(value: Decimal) -> str:
+    """Format leverage for the wire: plain digits, no exponent, no trailing zeros.
+
+    >>> format_leverage(Decimal("100.00")), format_leverage(Decimal("1E+1"))
+    ('100', '10')
+    """
+    return format(value.normalize(), "f")
+
+
+@frozen
+class LeverageFilter:
+    """A symbol's leverage rule: ``min <= leverage <= max`` on a grid of ``step``.
+
+    The grid is anchored at ``min_leverage``: valid values are
+    ``min_leverage + k * leverage_step`` for whole ``k``, up to ``max_leverage``.
+    """
+
+    min_leverage: Decimal = field(validator=_positive)
+    max_leverage: Decimal = field(validator=_positive)
+    leverage_step: Decimal = field(validator=_positive)
+
+    @max_leverage.validator
+    def _check_order(self, _: attrs.Attribute[Decimal], value: Decimal) -> None:
+        if value < self.min_leverage:
+            raise ValueError(f"max_leverage {value} < min_leverage {self.min_leverage}")
+
+    def __str__(self) -> str:
+        low, high = (
+            format_leverage(self.min_leverage),
+            format_leverage(self.max_leverage),
+        )
+        return f"[{low}, {high}] in steps of {format_leverage(self.leverage_step)}"
+
+
+@frozen
+class Instrument:
+    """One listed derivatives contract, as far as leverage is concerned."""
+
+    symbol: str
+    category: Category
+    status: InstrumentStatus
+    contract_type: ContractType
+    base_coin: str
+    quote_coin: str
+    settle_coin: str
+    launch_time: datetime
+    leverage_filter: LeverageFilter
+    delivery_time: datetime | None = None
+
+    @property
+    def is_tradable(self) -> bool:
+        """Whether leverage can be set now (status ``Trading``)."""
+        return self.status is InstrumentStatus.TRADING
+
+
+class Outcome(enum.StrEnum):
+    """What happened to one symbol's leverage request."""
+
+    SET = "set"
+    """Changed on the exchange."""
+    UNCHANGED = "unchanged"
+    """Already at the target (110043, or skipped after reading the current value)."""
+    REJECTED = "rejected"
+    """Refused before sending: unknown symbol, invalid value, policy or mode."""
+    FAILED = "failed"
+    """The exchange or the network said no, after the safe retries."""
+
+
+@frozen
+class LeverageResult:
+    """The outcome of setting one symbol's leverage.
+
+    Attributes:
+        symbol: The symbol.
+        category: Its category.
+        outcome: What happened.
+        requested_buy: Buy-side leverage as asked (``None`` if it was not a number).
+        requested_sell: Sell-side leverage as asked.
+        applied_buy: Buy-side leverage now in force, when known.
+        applied_sell: Sell-side leverage now in force, when known.
+        adjusted: Whether snapping (or a risk-limit clamp) changed the value.
+        error: Why it was rejected or failed; ``None`` otherwise.
+        attempts: Requests sent for this symbol (0 when nothing was sent).
+        elapsed: Seconds spent on this symbol.
+    """
+
+    symbol: str
+    category: Category
+    outcome: Outcome
+    requested_buy: Decimal | None
+    requested_sell: Decimal | None
+    applied_buy: Decimal | None = None
+    applied_sell: Decimal | None = None
+    adjusted: bool = False
+    error: BybitError | None = field(default=None, eq=False)
+    attempts: int = 0
+    elapsed: float = field(default=0.0, eq=False)
+
+    @property
+    def requested(self) -> Decimal | None:
+        """The requested leverage (buy side; equal to sell outside hedge mode)."""
+        return self.requested_buy
+
+    @property
+    def applied(self) -> Decimal | None:
+        """The leverage in force afterwards (buy side), when known."""
+        return self.applied_buy
+
+    @property
+    def ok(self) -> bool:
+        """Whether the symbol ended at its target (``SET`` or ``UNCHANGED``)."""
+        return self.outcome in (Outcome.SET, Outcome.UNCHANGED)
