@@ -5,7 +5,7 @@ The public names are re-exported here; import them from ``bybit_leverage``.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import metadata as _metadata
 
 from bybit_leverage._constants import (
     DEMO,
@@ -67,8 +67,8 @@ from bybit_leverage.models import (
 )
 
 try:
-    __version__ = version("bybit-leverage")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = _metadata.version("bybit-leverage")
+except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [

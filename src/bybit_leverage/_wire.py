@@ -188,7 +188,10 @@ def structure(value: object, cls: type[Any], path: str, where: str = "$") -> Any
     try:
         return CONVERTER.structure(value, cls)
     except cattrs.BaseValidationError as exc:
-        problems = "; ".join(cattrs.transform_error(exc, path=where))
+        # cattrs names attributes; report the wire's camelCase names instead.
+        problems = "; ".join(
+            _to_camel(line) for line in cattrs.transform_error(exc, path=where)
+        )
         raise ResponseDecodeError(path, problems) from None
     except (TypeError, ValueError) as exc:  # e.g. an invariant of the model
         raise ResponseDecodeError(path, f"{where}: {exc}") from None

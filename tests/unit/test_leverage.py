@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bybit_leverage import (
+    InvalidLeverage,
+    LeverageFilter,
+    SnapChange,
+    SnapPolicy,
+    format_leverage,
+    snap,
+    snap_leverage,
+    to_leverage,
+)
+
+D = Decimal
+BTC = LeverageFilter(D("1"), D("100"), D("0.01"))
+CAP_12_5 = LeverageFilter(D("1"), D("12.50"), D("0.01"))
+COARSE = LeverageFilter(D("1"), D("50"), D("0.1"))
+HALF = LeverageFilter(D("0.5"), D("5"), D("0.5"))
+
+
+@pytest.mark.parametrize(
+    ("value", "rule", "expected", "change"),
+    [
+        ("12.345", BTC, "12.34", SnapChange.ROUNDED),
+        ("12.34", BTC, "12.34", SnapChange.NONE),
+        (10, BTC, "10", SnapChange.NONE),
+        ("150", BTC, "100", SnapChange.LOWERED_TO_MAX),
+        ("0.5", BTC, "1", SnapChange.RAISED_TO_MIN),
+        ("12.555", CAP_12_5, "12.5", SnapChange.LOWERED_TO_MAX),
+        ("12.5", CAP_12_5, "12.5", SnapChange.NONE),
+        ("7.77", COARSE, "7.7", SnapChange.ROUNDED),
+        ("1.9", HALF, "1.5", SnapChange.ROUNDED),
+        (12.3, BTC, "12.3", SnapChange.NONE),  # a float goes through its shortest repr
+    ],
+)
+def test_down_policy_clamps_then_rounds_down_onto_the_grid(
+    value: str | int | float, rule: LeverageFilter, expected: str, change: SnapChange
+) -> None:
+    result = snap(value, rule)
+    assert result.value == D(expected)
+    assert result.change is change
+    assert result.adjusted is (change is not SnapChange.NONE)
+    assert result.requested == to_leverage(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("7.74", "7.7"), ("7.75", "7.7"), ("7.76", "7.8"), ("60", "50"), ("0.2", "1")],
+)
+def test_nearest_policy_rounds_ties_down(value: str, expected: str) -> None:
+    assert snap_leverage(value, COARSE, SnapPolicy.NEAREST) == D(expected)
+
+
+def test_nearest_never_rounds_past_an_off_grid_maximum() -> None:
+    rule = LeverageFilter(D("1"), D("2.1"), D("0.3"))  # grid 1, 1.3, 1.6, 1.9
+    assert snap_leverage("2.1", rule, SnapPolicy.NEAREST) == D("1.9")
+    assert snap_leverage("2.05", rule, SnapPolicy.DOWN) == D("1.9")
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [("100.01", "out of range"), ("12.345", "not on the step grid")],
+)
+def test_strict_policy_refuses_with_symbol_and_range(value: str, reason: str) -> None:
+    with pytest.raises(InvalidLeverage) as info:
+        snap(value, BTC, SnapPolicy.STRICT, symbol="BTCUSDT")
+    message = str(info.value)
+    assert "BTCUSDT" in message
+    assert reason in message
+    assert "[1, 100] in steps of 0.01" in message
+    assert info.value.allowed == BTC
+
+
+def test_strict_policy_accepts_exact_values() -> None:
+    assert snap("12.34", BTC, SnapPolicy.STRICT).change is SnapChange.NONE
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        True,
+        False,
+        "abc",
+        "",
+        "10x",
+        "NaN",
+        "inf",
+        "-Infinity",
+        0,
+        "0",
+        -5,
+        "-1.5",
+        float("nan"),
+        float("inf"),
+        None,
+        [10],
+    ],
+)
+def test_bad_values_are_refused_naming_value_and_range(value: object) -> None:
+    with pytest.raises(InvalidLeverage) as info:
+        snap(value, BTC, symbol="ETHUSDT")  # type: ignore[arg-type]
+    assert isinstance(info.value, ValueError)
+    assert repr(value) in str(info.value)
+    assert "ETHUSDT" in str(info.value)
+    assert "[1, 100]" in str(info.value)
+
+
+def test_results_are_written_plainly() -> None:
+    # Grid arithmetic must not leak Decimal('1E+2') or trailing zeros into results.
+    assert str(snap_leverage("1000", BTC)) == "100"
+    assert str(snap_leverage("12.50", CAP_12_5)) == "12.5"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("100.00", "100"),
+        ("1E+2", "100"),
+        ("12.50", "12.5"),
+        ("0.5", "0.5"),
+        ("10", "10"),
+        ("0.010", "0.01"),
+        ("25.00", "25"),
+    ],
+)
+def test_format_leverage_has_no_exponent_or_trailing_zeros(
+    value: str, text: str
+) -> None:
+    assert format_leverage(D(value)) == text
+
+
+# -- properties -------------------------------------------------------------------
+
+steps = st.sampled_from([D("0.01"), D("0.1"), D("0.5"), D("1"), D("0.25")])
+
+
+@st.composite
+def rules(draw: st.DrawFn) -> LeverageFilter:
+    step = draw(steps)
+    low = draw(st.sampled_from([D("1"), D("0.5"), D("2"), D("0.1")]))
+    count = draw(st.integers(min_value=0, max_value=20_000))
+    return LeverageFilter(low, low + count * step, step)
+
+
+requests = st.decimals(
+    min_value=D("0.001"), max_value=D("500"), places=4, allow_nan=False
+).filter(lambda d: d > 0)
+policies = st.sampled_from([SnapPolicy.DOWN, SnapPolicy.NEAREST])
+
+
+def on_grid(value: Decimal, rule: LeverageFilter) -> bool:
+    return (value - rule.min_leverage) % rule.leverage_step == 0
+
+
+@given(rules(), requests, policies)
+def test_snapped_value_is_on_the_grid_and_in_range(
+    rule: LeverageFilter, value: Decimal, policy: SnapPolicy
+) -> None:
+    result = snap_leverage(value, rule, policy)
+    assert rule.min_leverage <= result <= rule.max_leverage
+    assert on_grid(result, rule)
+
+
+@given(rules(), requests)
+def test_down_never_exceeds_the_clamped_request(
+    rule: LeverageFilter, value: Decimal
+) -> None:
+    clamped = min(max(value, rule.min_leverage), rule.max_leverage)
+    assert snap_leverage(value, rule) <= clamped
+
+
+@given(rules(), requests, policies)
+def test_snapping_is_idempotent(
+    rule: LeverageFilter, value: Decimal, policy: SnapPolicy
+) -> None:
+    once = snap_leverage(value, rule, policy)
+    again = snap(once, rule, policy)
+    assert again.value == once
+    assert not again.adjusted
+
+
+@given(rules(), requests)
+def test_strict_accepts_exactly_the_grid_points(
+    rule: LeverageFilter, value: Decimal
+) -> None:
+    valid = rule.min_leverage <= value <= rule.max_leverage and on_grid(value, rule)
+    try:
+        result = snap_leverage(value, rule, SnapPolicy.STRICT)
+    except InvalidLeverage:
+        assert not valid
+    else:
+        assert valid
+        assert result == value
+
+
+@given(rules(), st.integers(min_value=0, max_value=20_000))
+def test_strict_accepts_every_grid_point(rule: LeverageFilter, k: int) -> None:
+    point = rule.min_leverage + k * rule.leverage_step
+    if point <= rule.max_leverage:
+        assert snap_leverage(point, rule, SnapPolicy.STRICT) == point
