@@ -20,8 +20,9 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from yarl import URL
@@ -95,7 +96,10 @@ async def run_workers(
 
 
 def cpu_per_request(
-    run: Callable[[str, int, int], Awaitable[None]], base: str, n: int, conc: int
+    run: Callable[[str, int, int], Coroutine[Any, Any, None]],
+    base: str,
+    n: int,
+    conc: int,
 ) -> float:
     started = time.process_time()
     asyncio.run(run(base, n, conc))

@@ -169,11 +169,6 @@ class HttpCore:
         """Whether :meth:`aclose` was called."""
         return self._closed
 
-    @property
-    def has_credentials(self) -> bool:
-        """Whether private endpoints can be called."""
-        return self._credentials is not None
-
     def open(self) -> aiohttp.ClientSession:
         """Return the session, creating the owned one on first use (in the loop).
 
