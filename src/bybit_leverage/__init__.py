@@ -21,6 +21,8 @@ from bybit_leverage._signing import (
     sign_rsa,
     signature_payload,
 )
+from bybit_leverage.cache import InstrumentCache
+from bybit_leverage.client import BybitClient
 from bybit_leverage.errors import (
     APIError,
     AuthenticationError,
@@ -79,6 +81,7 @@ __all__ = [
     "TESTNET",
     "APIError",
     "AuthenticationError",
+    "BybitClient",
     "BybitError",
     "Category",
     "ClientClosed",
@@ -91,6 +94,7 @@ __all__ = [
     "HTTPStatusError",
     "IPRateLimited",
     "Instrument",
+    "InstrumentCache",
     "InstrumentStatus",
     "InvalidLeverage",
     "LeverageFilter",

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bybit_leverage import _constants as c
+from bybit_leverage._ratelimit import (
+    DEFAULT_PRIVATE_LIMIT,
+    MAX_BLOCK_S,
+    RateLimits,
+    SlidingWindowLimiter,
+)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_burst_of_limit_passes_then_the_window_must_roll() -> None:
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter(3, 1.0, clock=clock, margin=0.0)
+    assert [limiter.reserve() for _ in range(3)] == [0.0, 0.0, 0.0]
+    # Not 1/rate later (a token bucket's answer) but a full window after the first.
+    assert [limiter.reserve() for _ in range(4)] == [1.0, 1.0, 1.0, 2.0]
+
+
+def test_in_any_window_at_most_limit_starts() -> None:
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter(10, 1.0, clock=clock)
+    starts = []
+    for i in range(95):
+        clock.now = 100.0 + i * 0.013  # callers trickle in faster than the limit
+        starts.append(clock.now + limiter.reserve())
+    for first in starts:
+        assert sum(first <= s < first + 1.0 for s in starts) <= 10
+    assert starts == sorted(starts)
+
+
+def test_set_limit_keeps_history_and_ignores_nonsense() -> None:
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter(2, 1.0, clock=clock, margin=0.0)
+    limiter.reserve()
+    limiter.reserve()
+    limiter.set_limit(0)
+    assert limiter.limit == 2
+    limiter.set_limit(3)
+    assert limiter.limit == 3
+    assert limiter.reserve() == 0.0
+    assert limiter.reserve() == 1.0
+
+
+def test_block_for_delays_every_later_start() -> None:
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter(5, 1.0, clock=clock)
+    limiter.block_for(0.7)
+    limiter.block_for(0.2)  # a shorter block never shortens a longer one
+    limiter.block_for(-1.0)
+    assert limiter.reserve() == pytest.approx(0.7)
+
+
+def test_limiter_rejects_bad_settings() -> None:
+    with pytest.raises(ValueError, match="limit"):
+        SlidingWindowLimiter(0, 1.0)
+
+
+def test_static_and_default_limits() -> None:
+    limits = RateLimits(clock=FakeClock())
+    assert limits.endpoint(c.PATH_SET_LEVERAGE).limit == 10
+    assert limits.endpoint(c.PATH_POSITION_LIST).limit == 50
+    assert limits.endpoint("/v5/unknown").limit == DEFAULT_PRIVATE_LIMIT
+    assert limits.endpoint(c.PATH_SET_LEVERAGE) is limits.endpoint(c.PATH_SET_LEVERAGE)
+
+
+def test_learn_from_headers() -> None:
+    clock = FakeClock()
+    limits = RateLimits(clock=clock)
+    path = "/v5/position/symbol-info"
+    limits.learn(path, {}, 0)  # no headers: nothing learned
+    assert limits.endpoint(path).limit == DEFAULT_PRIVATE_LIMIT
+    limits.learn(path, {"X-Bapi-Limit": "20", "X-Bapi-Limit-Status": "19"}, 0)
+    assert limits.endpoint(path).limit == 20
+    assert limits.endpoint(path).reserve() == 0.0
+    limits.learn(
+        path,
+        {
+            "X-Bapi-Limit": "20",
+            "X-Bapi-Limit-Status": "0",
+            "X-Bapi-Limit-Reset-Timestamp": "5400",
+        },
+        5_000,
+    )
+    assert limits.endpoint(path).reserve() == pytest.approx(0.4)
+    limits.learn(
+        path,
+        {
+            "X-Bapi-Limit": "20",
+            "X-Bapi-Limit-Status": "0",
+            "X-Bapi-Limit-Reset-Timestamp": "99999999",
+        },
+        0,
+    )
+    assert limits.endpoint(path).reserve() == pytest.approx(MAX_BLOCK_S)
+    limits.learn(path, {"X-Bapi-Limit": "lots"}, 0)  # garbled: ignored
+    assert limits.endpoint(path).limit == 20
+
+
+@pytest.mark.looptime
+async def test_ip_guard_paces_all_endpoints_together() -> None:
+    loop = asyncio.get_running_loop()
+    limits = RateLimits(ip_limit=4, ip_window=5.0)
+    start = loop.time()
+    waits = await asyncio.gather(
+        *(limits.acquire(f"/public/{i}", private=False) for i in range(9))
+    )
+    assert sorted(waits) == [0.0] * 4 + [5.0] * 4 + [10.0]
+    assert loop.time() - start == pytest.approx(10.0)
+
+
+@pytest.mark.looptime
+async def test_acquire_waits_for_endpoint_then_ip() -> None:
+    limits = RateLimits(ip_limit=None)
+    waits = [await limits.acquire(c.PATH_SET_LEVERAGE, private=True) for _ in range(11)]
+    assert waits[:10] == [0.0] * 10
+    assert waits[10] == pytest.approx(1.05)
