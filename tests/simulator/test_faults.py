@@ -152,3 +152,13 @@ async def test_stats_and_request_log(api: Api, sim: BybitSimulator) -> None:
         first.status = 500  # type: ignore[misc]
     sim.reset_stats()
     assert (sim.stats(), sim.requests) == ({}, [])
+
+
+async def test_public_names_resolve_lazily() -> None:
+    import bybit_leverage.simulator as package
+
+    assert sorted(package.__all__) == dir(package)
+    for name in package.__all__:
+        assert getattr(package, name) is not None
+    with pytest.raises(AttributeError, match="nope"):
+        _ = package.nope
