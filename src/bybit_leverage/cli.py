@@ -19,7 +19,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {bybit_leverage.__version__}"
     )
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    simulate = commands.add_parser(
+        "simulate", help="serve a loopback Bybit V5 simulator until Ctrl-C"
+    )
+    simulate.add_argument("--port", type=int, default=8123, help="TCP port (0: any)")
+    simulate.add_argument("--symbols", type=int, default=600, help="linear symbols")
+    simulate.add_argument("--latency-ms", type=float, default=0, help="added delay")
+    simulate.add_argument("--seed", type=int, default=0, help="market data seed")
+    simulate.add_argument(
+        "--no-rate-limit", action="store_true", help="disable UID and IP limits"
+    )
     return parser
 
 
@@ -30,4 +40,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    return 0  # pragma: no cover - no subcommands are registered yet
+    if args.command == "simulate":
+        from bybit_leverage.simulator import run  # aiohttp.web only when serving
+
+        return run(
+            port=args.port,
+            symbols=args.symbols,
+            latency_ms=args.latency_ms,
+            seed=args.seed,
+            rate_limit=not args.no_rate_limit,
+        )
+    return 0  # pragma: no cover - every registered subcommand returns above
