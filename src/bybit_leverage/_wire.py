@@ -21,7 +21,7 @@ from attrs import frozen
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from bybit_leverage.errors import ResponseDecodeError
-from bybit_leverage.models import Category, Instrument
+from bybit_leverage.models import Category, Instrument, PositionLeverage
 
 __all__ = [
     "Envelope",
@@ -32,6 +32,7 @@ __all__ = [
     "instrument_to_wire",
     "parse_envelope",
     "parse_instruments_page",
+    "parse_position_leverage",
 ]
 
 _CAMEL_RE: Final = re.compile(r"_([a-z])")
@@ -250,3 +251,54 @@ def encode_query(params: Mapping[str, str | int | None]) -> str:
         for key, value in params.items()
         if value is not None
     )
+
+
+def _leverage_cell(row: Mapping[str, Any], path: str, where: str) -> Decimal | None:
+    raw = row.get("leverage")
+    if raw == "":  # portfolio margin reports no leverage
+        return None
+    try:
+        return _decimal_from_wire(raw, Decimal)
+    except (TypeError, ValueError) as exc:
+        raise ResponseDecodeError(path, f"{where}.leverage: {exc}") from None
+
+
+def parse_position_leverage(
+    result: Mapping[str, Any], path: str
+) -> dict[str, PositionLeverage]:
+    """Group ``/v5/position/symbol-info`` (or ``/v5/position/list``) rows by symbol.
+
+    ``positionIdx`` 0 is one-way mode (one leverage for both sides); 1 and 2 are
+    the buy and sell sides of a hedge-mode symbol.
+
+    Raises:
+        ResponseDecodeError: When a row is malformed.
+    """
+    rows = result.get("list")
+    if not isinstance(rows, list):
+        raise ResponseDecodeError(path, "$.result.list is missing or not a list")
+    sides: dict[str, dict[int, Decimal | None]] = {}
+    for index, row in enumerate(rows):
+        where = f"$.result.list[{index}]"
+        if not isinstance(row, dict) or not isinstance(row.get("symbol"), str):
+            raise ResponseDecodeError(path, f"{where} has no symbol")
+        try:
+            idx = int(row.get("positionIdx", 0))
+        except (TypeError, ValueError):
+            raise ResponseDecodeError(
+                path, f"{where}.positionIdx is not 0, 1 or 2"
+            ) from None
+        if idx not in (0, 1, 2):
+            raise ResponseDecodeError(path, f"{where}.positionIdx is not 0, 1 or 2")
+        sides.setdefault(row["symbol"], {})[idx] = _leverage_cell(row, path, where)
+    positions = {}
+    for symbol, by_idx in sides.items():
+        if 0 in by_idx:
+            positions[symbol] = PositionLeverage(
+                symbol, by_idx[0], by_idx[0], hedge=False
+            )
+        else:
+            positions[symbol] = PositionLeverage(
+                symbol, by_idx.get(1), by_idx.get(2), hedge=True
+            )
+    return positions

@@ -11,6 +11,7 @@ catches bad leverage and ``except TimeoutError`` still catches a timeout::
     ├── ClientClosed (RuntimeError)          the client was used after aclose()
     ├── InvalidLeverage (ValueError)         refused locally: bad number, range, grid
     ├── PositionModeMismatch (ValueError)    buy != sell where the mode forbids it
+    ├── DuplicateSymbol (ValueError)         a batch names a symbol twice
     ├── UnknownSymbol (LookupError)          not listed; carries close matches
     ├── SymbolNotTradable                    listed, but not in Trading status
     ├── TransportError                       no usable HTTP answer
@@ -19,6 +20,7 @@ catches bad leverage and ``except TimeoutError`` still catches a timeout::
     ├── HTTPStatusError                      non-200 status (429, 5xx, 404, ...)
     │   └── IPRateLimited                    403: IP limit (or region block)
     ├── ResponseDecodeError                  a body that is not a valid envelope
+    ├── BatchFailed                          a batch had rejected or failed symbols
     └── APIError                             HTTP 200 with retCode != 0
         ├── ParameterError                   10001
         ├── TimestampError                   10002
@@ -50,11 +52,13 @@ if TYPE_CHECKING:
 __all__ = [
     "APIError",
     "AuthenticationError",
+    "BatchFailed",
     "BybitError",
     "ClientClosed",
     "ConfigurationError",
     "ConnectionFailed",
     "ContractNotLive",
+    "DuplicateSymbol",
     "ExchangeServerError",
     "HTTPStatusError",
     "IPRateLimited",
@@ -148,6 +152,17 @@ class PositionModeMismatch(BybitError, ValueError):
 
 
 @frozen
+class DuplicateSymbol(BybitError, ValueError):
+    """A batch names the same symbol more than once (nothing was sent)."""
+
+    symbols: tuple[str, ...]
+
+    def __str__(self) -> str:
+        repeated = ", ".join(self.symbols)
+        return f"each symbol may appear once per batch; repeated: {repeated}"
+
+
+@frozen
 class UnknownSymbol(BybitError, LookupError):
     """The symbol is not listed in the category.
 
@@ -232,6 +247,25 @@ class ResponseDecodeError(BybitError):
 
     def __str__(self) -> str:
         return f"{self.path}: cannot decode response: {self.reason}"
+
+
+@frozen
+class BatchFailed(BybitError):
+    """Some symbols of a batch were rejected or failed.
+
+    Attributes:
+        failures: ``(symbol, error)`` for each symbol that did not reach its target.
+        total: How many symbols the batch had.
+    """
+
+    failures: tuple[tuple[str, BybitError | None], ...]
+    total: int
+
+    def __str__(self) -> str:
+        shown = "; ".join(f"{symbol}: {error}" for symbol, error in self.failures[:5])
+        more = len(self.failures) - 5
+        tail = f"; and {more} more" if more > 0 else ""
+        return f"{len(self.failures)} of {self.total} symbols failed: {shown}{tail}"
 
 
 @frozen

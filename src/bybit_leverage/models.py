@@ -20,6 +20,7 @@ __all__ = [
     "LeverageFilter",
     "LeverageResult",
     "Outcome",
+    "PositionLeverage",
     "format_leverage",
 ]
 
@@ -111,6 +112,26 @@ class Instrument:
     def is_tradable(self) -> bool:
         """Whether leverage can be set now (status ``Trading``)."""
         return self.status is InstrumentStatus.TRADING
+
+
+@frozen
+class PositionLeverage:
+    """A symbol's leverage now in force, and its position mode.
+
+    Read from ``/v5/position/symbol-info``: one row (``positionIdx`` 0) in one-way
+    mode, two rows (1 buy, 2 sell) in hedge mode.
+
+    Attributes:
+        symbol: The symbol.
+        buy: Buy-side leverage (``None`` where Bybit gives none, e.g. portfolio margin).
+        sell: Sell-side leverage (equal to ``buy`` in one-way mode).
+        hedge: Whether the symbol is in hedge mode (buy and sell may differ).
+    """
+
+    symbol: str
+    buy: Decimal | None
+    sell: Decimal | None
+    hedge: bool = False
 
 
 class Outcome(enum.StrEnum):
