@@ -59,8 +59,8 @@ __all__ = [
     "PlannedChange",
     "ProgressCallback",
     "Targets",
+    "execute_plans",
     "plan_batch",
-    "run_batch",
 ]
 
 logger = logging.getLogger(__name__)
@@ -553,38 +553,41 @@ async def plan_batch(
     return plans, reads
 
 
-async def run_batch(
+async def execute_plans(
     client: BybitClient,
-    targets: Targets,
+    plans: Sequence[PlannedChange],
     *,
-    category: Category = Category.LINEAR,
-    policy: SnapPolicy = SnapPolicy.DOWN,
-    skip_unchanged: bool = True,
+    reads: int = 0,
     concurrency: int = 20,
     on_risk_limit: OnRiskLimit = "fail",
     on_progress: ProgressCallback | None = None,
 ) -> BatchReport:
-    """Plan, then send set-leverage for each symbol that needs it, concurrently.
+    """Send set-leverage for every plan that needs it, concurrently.
 
-    Every input symbol gets exactly one result, in input order, whatever fails;
-    one symbol's failure never cancels another's request. The client's own pacing
+    Every plan gets exactly one result, in input order, whatever fails; one
+    symbol's failure never cancels another's request. The client's own pacing
     keeps the batch under Bybit's per-account limit, so ``concurrency`` only bounds
     how many requests wait at once.
 
-    Cancelling the batch cancels the requests not yet answered; symbols already
-    finished were reported through ``on_progress`` and logged.
+    Cancelling cancels the requests not yet answered; symbols already finished
+    were reported through ``on_progress``, and the cancellation is logged with
+    the symbols that were sent.
+
+    Args:
+        client: The client to send with.
+        plans: From :func:`plan_batch`.
+        reads: Requests the planning took (counted in ``requests_sent``).
+        concurrency: Requests in flight at most.
+        on_risk_limit: ``"clamp"`` retries a 110013 once at the allowed maximum.
+        on_progress: Called after each symbol with ``(result, done, total)``.
 
     Raises:
-        DuplicateSymbol: When a symbol appears twice; nothing is sent.
         ValueError: When ``concurrency`` is below 1.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     loop = asyncio.get_running_loop()
     started = loop.time()
-    plans, reads = await plan_batch(
-        client, targets, category=category, policy=policy, read_current=skip_unchanged
-    )
     gate = asyncio.Semaphore(concurrency)
     finished: list[LeverageResult] = []
 

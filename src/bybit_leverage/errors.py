@@ -12,6 +12,7 @@ catches bad leverage and ``except TimeoutError`` still catches a timeout::
     ├── InvalidLeverage (ValueError)         refused locally: bad number, range, grid
     ├── PositionModeMismatch (ValueError)    buy != sell where the mode forbids it
     ├── DuplicateSymbol (ValueError)         a batch names a symbol twice
+    ├── TargetError (ValueError)             a target argument or file row is unreadable
     ├── UnknownSymbol (LookupError)          not listed; carries close matches
     ├── SymbolNotTradable                    listed, but not in Trading status
     ├── TransportError                       no usable HTTP answer
@@ -72,6 +73,7 @@ __all__ = [
     "ResponseDecodeError",
     "RiskLimitExceeded",
     "SymbolNotTradable",
+    "TargetError",
     "TimestampError",
     "TransportError",
     "UnknownSymbol",
@@ -160,6 +162,17 @@ class DuplicateSymbol(BybitError, ValueError):
     def __str__(self) -> str:
         repeated = ", ".join(self.symbols)
         return f"each symbol may appear once per batch; repeated: {repeated}"
+
+
+@frozen
+class TargetError(BybitError, ValueError):
+    """A target could not be read; ``where`` names the argument, line or item."""
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
 
 
 @frozen
