@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from bybit_leverage.batch import LeverageRequest, execute_plans, plan_batch
@@ -49,7 +50,8 @@ def demo_targets(
         if index % 10 == 3:
             value = fmt(cap + 25)  # above the cap: snapped down to it
         elif index % 6 == 1:
-            value = f"{min(cap, 20) - 1}.{rng.randint(101, 999)}"  # off the grid
+            base = min(cap, Decimal(20)) - 1
+            value = f"{fmt(base)}.{rng.randint(101, 999)}"  # off the grid
         else:
             value = str(rng.choice((2, 3, 5, 8, 10, 15, 20)))
         requests.append(LeverageRequest(instrument.symbol, value))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Final
 
 import aiohttp
-from attrs import frozen
+from attrs import define, frozen
 from yarl import URL
 
 from bybit_leverage import _constants as c
@@ -66,6 +66,18 @@ class Response:
 
     envelope: Envelope
     attempts: int
+
+
+@define
+class Tally:
+    """Counts the sends of a logical request, including those that end in an error.
+
+    :class:`Response` reports attempts on success; a caller that must also know
+    how many requests a failed call cost (a batch's ``requests_sent``) passes one
+    of these in.
+    """
+
+    sent: int = 0
 
 
 def _is_loopback(host: str) -> bool:
@@ -169,6 +181,11 @@ class HttpCore:
         """Whether :meth:`aclose` was called."""
         return self._closed
 
+    @property
+    def has_credentials(self) -> bool:
+        """Whether private endpoints can be called."""
+        return self._credentials is not None
+
     def open(self) -> aiohttp.ClientSession:
         """Return the session, creating the owned one on first use (in the loop).
 
@@ -197,6 +214,7 @@ class HttpCore:
         *,
         signed: bool,
         accept: frozenset[int] = frozenset(),
+        tally: Tally | None = None,
     ) -> Response:
         """Send one logical request, retrying what is safe.
 
@@ -206,6 +224,7 @@ class HttpCore:
             params: String parameters, in the order they are sent.
             signed: Whether the endpoint is private (sign and pace per account).
             accept: Non-zero retCodes to return instead of raising (e.g. 110043).
+            tally: Counts every attempt, also when the call ends in an error.
 
         Raises:
             MissingCredentials: A private call on a client without keys.
@@ -235,6 +254,8 @@ class HttpCore:
                 queued += await self.limits.acquire(path, private=signed)
                 if self._closed:
                     raise ClientClosed()
+                if tally is not None:
+                    tally.sent += 1
                 envelope = await self._send(
                     session, method, path, params, signed, accept
                 )

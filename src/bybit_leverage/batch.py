@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 from attrs import evolve, field, frozen
 
 from bybit_leverage import _constants as c
+from bybit_leverage._http import Tally
 from bybit_leverage.errors import (
     BatchFailed,
     BybitError,
@@ -307,12 +308,18 @@ async def send_one(
             "buyLeverage": format_leverage(buy),
             "sellLeverage": format_leverage(sell),
         }
+        tally = Tally()
         try:
             response = await client._request(
-                "POST", c.PATH_SET_LEVERAGE, body, signed=True, accept=_NOT_MODIFIED
+                "POST",
+                c.PATH_SET_LEVERAGE,
+                body,
+                signed=True,
+                accept=_NOT_MODIFIED,
+                tally=tally,
             )
         except RiskLimitExceeded as exc:
-            attempts += _attempts(exc)
+            attempts += tally.sent
             cap = exc.allowed_max
             if on_risk_limit != "clamp" or cap is None or clamped_once:
                 return _failed(plan, exc, attempts, loop.time() - started)
@@ -327,9 +334,9 @@ async def send_one(
             )
             continue
         except BybitError as exc:
-            attempts += _attempts(exc)
+            attempts += tally.sent
             return _failed(plan, exc, attempts, loop.time() - started)
-        attempts += response.attempts
+        attempts += tally.sent
         outcome = Outcome.SET if response.envelope.ok else Outcome.UNCHANGED
         return LeverageResult(
             plan.symbol,
@@ -343,11 +350,6 @@ async def send_one(
             attempts=attempts,
             elapsed=loop.time() - started,
         )
-
-
-def _attempts(exc: BybitError) -> int:
-    attempts = getattr(exc, "attempts", None)
-    return attempts if isinstance(attempts, int) else 1
 
 
 def _failed(
@@ -511,15 +513,16 @@ def _result_to_dict(result: LeverageResult) -> dict[str, Any]:
 async def _read_positions(
     client: BybitClient, category: Category
 ) -> tuple[dict[str, PositionLeverage] | None, int]:
-    """Read the leverage in force for the whole category: one request, or none."""
+    """Read the leverage in force for the whole category: one request, retries aside."""
+    tally = Tally()
     try:
-        positions = await client.fetch_position_leverage(category)
+        positions = await client.fetch_position_leverage(category, tally=tally)
     except BybitError as exc:  # skipping is an optimisation: fall back to sending
         logger.warning(
             "could not read current leverage (%s); sending every symbol", exc
         )
-        return None, _attempts(exc)
-    return positions, 1
+        return None, tally.sent
+    return positions, tally.sent
 
 
 async def plan_batch(

@@ -12,7 +12,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -45,7 +45,7 @@ EXIT_OK: Final = 0
 EXIT_SOME_FAILED: Final = 1
 EXIT_USAGE: Final = 2
 
-_Handler = Callable[[argparse.Namespace, "Output"], Awaitable[int]]
+_Handler = Callable[[argparse.Namespace, "Output"], Coroutine[Any, Any, int]]
 
 
 # -- output ------------------------------------------------------------------------

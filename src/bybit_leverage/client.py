@@ -6,20 +6,43 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Final, Self
 
+import attrs
+
 from bybit_leverage import _constants as c
 from bybit_leverage._clock import RESYNC_INTERVAL_S, system_now_ms
-from bybit_leverage._http import HttpCore, Response, validate_base_url
+from bybit_leverage._http import HttpCore, Response, Tally, validate_base_url
 from bybit_leverage._ratelimit import IP_BUDGET
 from bybit_leverage._signing import Credentials
-from bybit_leverage._wire import parse_instruments_page
+from bybit_leverage._wire import parse_instruments_page, parse_position_leverage
+from bybit_leverage.batch import (
+    BatchReport,
+    LeverageRequest,
+    OnRiskLimit,
+    PlannedChange,
+    ProgressCallback,
+    Targets,
+    execute_plans,
+    plan_batch,
+    plan_one,
+    send_one,
+)
 from bybit_leverage.cache import DEFAULT_TTL, InstrumentCache
-from bybit_leverage.errors import ConfigurationError
-from bybit_leverage.models import Category, Instrument, InstrumentStatus, LeverageFilter
+from bybit_leverage.errors import ConfigurationError, MissingCredentials
+from bybit_leverage.leverage import LeverageLike, SnapPolicy
+from bybit_leverage.models import (
+    Category,
+    Instrument,
+    InstrumentStatus,
+    LeverageFilter,
+    LeverageResult,
+    PositionLeverage,
+)
 
 if TYPE_CHECKING:
     import aiohttp
@@ -30,6 +53,8 @@ logger = logging.getLogger(__name__)
 
 #: A listing longer than this many pages means the cursor is looping.
 _MAX_PAGES: Final = 100
+#: How long a symbol's position mode (one-way or hedge) is trusted once read.
+POSITION_MODE_TTL: Final = 300.0
 
 
 def _credentials(
@@ -132,6 +157,7 @@ class BybitClient:
         self._key_hint = f"{credentials.api_key[:4]}…" if credentials else None
         self.instruments = InstrumentCache(self.fetch_instruments, ttl=cache_ttl)
         """The client's instrument cache (``invalidate()`` forces a refetch)."""
+        self._positions: dict[tuple[Category, str], tuple[float, PositionLeverage]] = {}
 
     def __repr__(self) -> str:
         state = "closed" if self._http.closed else "open"
@@ -155,6 +181,23 @@ class BybitClient:
         return self._http.closed
 
     @property
+    def has_credentials(self) -> bool:
+        """Whether the client holds keys for private endpoints."""
+        return self._http.has_credentials
+
+    def require_credentials(self) -> None:
+        """Fail early, before any request, when the client has no keys.
+
+        Raises:
+            MissingCredentials: The client was built without keys.
+        """
+        if not self.has_credentials:
+            raise MissingCredentials(
+                "setting leverage needs keys: pass api_key and api_secret "
+                "(or private_key) to BybitClient"
+            )
+
+    @property
     def server_time_offset_ms(self) -> int:
         """Server minus local clock (ms) as last measured; 0 before any sync."""
         return self._http.clock.offset_ms
@@ -171,6 +214,7 @@ class BybitClient:
         *,
         signed: bool,
         accept: frozenset[int] = frozenset(),
+        tally: Tally | None = None,
     ) -> Response:
         """Send one request through pacing, signing and retries.
 
@@ -180,6 +224,7 @@ class BybitClient:
             params: String parameters in sending order.
             signed: Whether the endpoint is private.
             accept: Non-zero retCodes returned instead of raised (e.g. 110043).
+            tally: Counts every send, also when the call ends in an error.
 
         Raises:
             MissingCredentials: A private call on a client without keys.
@@ -190,7 +235,7 @@ class BybitClient:
             ResponseDecodeError: The answer was not a Bybit envelope.
         """
         return await self._http.request(
-            method, path, params, signed=signed, accept=accept
+            method, path, params, signed=signed, accept=accept, tally=tally
         )
 
     async def sync_time(self) -> int:
@@ -278,3 +323,184 @@ class BybitClient:
             UnknownSymbol: Not listed; the error suggests close matches.
         """
         return (await self.instruments.lookup(symbol, category)).leverage_filter
+
+    # -- positions -------------------------------------------------------------------
+
+    async def fetch_position_leverage(
+        self,
+        category: Category = Category.LINEAR,
+        symbol: str | None = None,
+        *,
+        tally: Tally | None = None,
+    ) -> dict[str, PositionLeverage]:
+        """Read the leverage in force and the position mode, for one or every symbol.
+
+        One ``/v5/position/symbol-info`` request covers the whole category.
+
+        Raises:
+            MissingCredentials: The client has no keys.
+            BybitError: The request failed after its retries (portfolio-margin
+                accounts get an error here).
+        """
+        params = {"category": category.value}
+        if symbol is not None:
+            params["symbol"] = symbol
+        response = await self._request(
+            "GET", c.PATH_SYMBOL_INFO, params, signed=True, tally=tally
+        )
+        positions = parse_position_leverage(
+            response.envelope.result, c.PATH_SYMBOL_INFO
+        )
+        now = self._now()
+        for name, position in positions.items():
+            self._positions[category, name] = (now, position)
+        return positions
+
+    async def get_position_leverage(
+        self, symbol: str, category: Category = Category.LINEAR
+    ) -> PositionLeverage | None:
+        """A symbol's leverage and position mode, read at most every few minutes.
+
+        Returns ``None`` when Bybit lists no row for the symbol.
+
+        Raises:
+            BybitError: The read failed.
+        """
+        cached = self._positions.get((category, symbol))
+        if cached is not None and self._now() - cached[0] < POSITION_MODE_TTL:
+            return cached[1]
+        positions = await self.fetch_position_leverage(category, symbol)
+        return positions.get(symbol)
+
+    @staticmethod
+    def _now() -> float:
+        return asyncio.get_running_loop().time()
+
+    # -- setting leverage --------------------------------------------------------------
+
+    async def set_leverage(
+        self,
+        symbol: str,
+        leverage: LeverageLike | None = None,
+        *,
+        buy: LeverageLike | None = None,
+        sell: LeverageLike | None = None,
+        category: Category = Category.LINEAR,
+        policy: SnapPolicy = SnapPolicy.DOWN,
+        on_risk_limit: OnRiskLimit = "fail",
+        raise_on_failure: bool = False,
+    ) -> LeverageResult:
+        """Set one symbol's leverage, checked and snapped against its filter first.
+
+        Give ``leverage`` for both sides, or ``buy`` and ``sell`` (hedge mode only).
+        The value is snapped onto the symbol's grid under ``policy``; what Bybit
+        would refuse is refused locally (``REJECTED``, nothing sent). Bybit's
+        "not modified" (110043) is ``UNCHANGED``, not an error.
+
+        Args:
+            symbol: The symbol (case-insensitive).
+            leverage: Leverage for both sides.
+            buy: Buy-side leverage (hedge mode).
+            sell: Sell-side leverage (hedge mode).
+            category: ``LINEAR`` or ``INVERSE``.
+            policy: How off-grid or out-of-range values are treated.
+            on_risk_limit: On 110013, ``"fail"`` (the error carries the allowed
+                maximum) or ``"clamp"`` (retry once at that maximum).
+            raise_on_failure: Raise the result's error instead of returning a
+                ``REJECTED`` or ``FAILED`` result.
+
+        Returns:
+            The outcome, with requested and applied values and whether snapping
+            adjusted them.
+
+        Raises:
+            MissingCredentials: The client has no keys (nothing is sent).
+            BybitError: Only with ``raise_on_failure``: the typed reason the
+                symbol was rejected or failed.
+        """
+        self.require_credentials()
+        started = self._now()
+        request = LeverageRequest(symbol, leverage, buy, sell)
+        plan = await plan_one(
+            self, request, category=category, policy=policy, positions=None
+        )
+        result = await send_one(self, plan, on_risk_limit=on_risk_limit)
+        result = attrs.evolve(result, elapsed=self._now() - started)
+        if raise_on_failure and result.error is not None and not result.ok:
+            raise result.error
+        return result
+
+    async def plan_leverage_many(
+        self,
+        targets: Targets,
+        *,
+        category: Category = Category.LINEAR,
+        policy: SnapPolicy = SnapPolicy.DOWN,
+        read_current: bool = True,
+    ) -> list[PlannedChange]:
+        """Show what :meth:`set_leverage_many` would do, writing nothing.
+
+        With ``read_current`` (and keys), the leverage in force is read with one
+        request, so symbols already at their target show as ``UNCHANGED``.
+
+        Raises:
+            DuplicateSymbol: A symbol appears twice.
+        """
+        plans, _ = await plan_batch(
+            self,
+            targets,
+            category=category,
+            policy=policy,
+            read_current=read_current and self.has_credentials,
+        )
+        return plans
+
+    async def set_leverage_many(
+        self,
+        targets: Targets,
+        *,
+        category: Category = Category.LINEAR,
+        policy: SnapPolicy = SnapPolicy.DOWN,
+        skip_unchanged: bool = True,
+        concurrency: int = 20,
+        on_risk_limit: OnRiskLimit = "fail",
+        on_progress: ProgressCallback | None = None,
+    ) -> BatchReport:
+        """Set leverage on many symbols concurrently: one result per symbol.
+
+        ``targets`` is ``{symbol: leverage}`` or a sequence of
+        :class:`LeverageRequest`. Every symbol gets exactly one result, in input
+        order; one symbol's failure never cancels another's. With
+        ``skip_unchanged``, the leverage in force is read for the whole category
+        with one request and nothing is sent for symbols already at their target
+        (if that read fails, every symbol is sent). The client paces itself under
+        Bybit's 10/s per-account limit.
+
+        Args:
+            targets: What to set.
+            category: ``LINEAR`` or ``INVERSE``.
+            policy: How off-grid or out-of-range values are treated.
+            skip_unchanged: Read current leverage first and skip what is at target.
+            concurrency: Requests waiting at once, at most.
+            on_risk_limit: ``"fail"`` or ``"clamp"`` (see :meth:`set_leverage`).
+            on_progress: Called after each symbol with ``(result, done, total)``.
+
+        Raises:
+            MissingCredentials: The client has no keys (nothing is sent).
+            DuplicateSymbol: A symbol appears twice (nothing is sent).
+            ValueError: ``concurrency`` below 1.
+        """
+        self.require_credentials()
+        started = self._now()
+        plans, reads = await plan_batch(
+            self, targets, category=category, policy=policy, read_current=skip_unchanged
+        )
+        report = await execute_plans(
+            self,
+            plans,
+            reads=reads,
+            concurrency=concurrency,
+            on_risk_limit=on_risk_limit,
+            on_progress=on_progress,
+        )
+        return attrs.evolve(report, elapsed=self._now() - started)
