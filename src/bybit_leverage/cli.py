@@ -39,7 +39,7 @@ from bybit_leverage.leverage import SnapPolicy
 from bybit_leverage.models import Category, Instrument, LeverageResult, Outcome
 from bybit_leverage.models import format_leverage as fmt
 
-__all__ = ["main"]
+__all__ = ["main", "run_command"]
 
 EXIT_OK: Final = 0
 EXIT_SOME_FAILED: Final = 1
@@ -547,19 +547,41 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             rate_limit=not args.no_rate_limit,
         )
-    handler: _Handler | None = getattr(args, "handler", None)
-    if handler is None:
+    if getattr(args, "handler", None) is None:
         parser.print_help()
         return EXIT_USAGE
-    out = Output(plain=bool(getattr(args, "json", False)))
     try:
-        return asyncio.run(handler(args, out))
+        return asyncio.run(_dispatch(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+async def run_command(argv: Sequence[str], *, stream: TextIO | None = None) -> int:
+    """Run one command inside an already running event loop.
+
+    The same parsing, commands and exit codes as :func:`main`, for programs (and
+    tests) that embed the CLI in their own loop. ``simulate`` is not available
+    here: it owns its loop.
+
+    Raises:
+        SystemExit: For arguments argparse refuses (exit code 2), as in ``main``.
+    """
+    args = build_parser().parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        print("error: give a command other than simulate", file=sys.stderr)
+        return EXIT_USAGE
+    return await _dispatch(args, stream)
+
+
+async def _dispatch(args: argparse.Namespace, stream: TextIO | None = None) -> int:
+    handler: _Handler = args.handler
+    out = Output(stream, plain=bool(args.json))
+    try:
+        return await handler(args, out)
     except (ConfigurationError, TargetError, DuplicateSymbol) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BybitError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_SOME_FAILED
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130

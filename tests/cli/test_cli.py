@@ -1,0 +1,323 @@
+"""The CLI through its real entry point, against a simulator in another process."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bybit_leverage._demo import run_demo
+from bybit_leverage.cli import Output, run_command
+from bybit_leverage.simulator import BybitSimulator
+
+pytestmark = pytest.mark.looptime
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[BybitSimulator]:
+    async with BybitSimulator(symbols=80, seed=2) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def keys(sim: BybitSimulator, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("BYBIT_API_KEY", sim.api_key)
+    monkeypatch.setenv("BYBIT_API_SECRET", sim.api_secret)
+    return sim.url
+
+
+@pytest.fixture
+def no_keys(sim: BybitSimulator, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.delenv("BYBIT_API_KEY", raising=False)
+    monkeypatch.delenv("BYBIT_API_SECRET", raising=False)
+    return sim.url
+
+
+async def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = await run_command(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+async def test_limits_as_json(no_keys: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = await run(
+        capsys, "limits", "BTCUSDT", "ethusdt", "--base-url", no_keys, "--json"
+    )
+    assert code == 0
+    assert json.loads(out) == [
+        {
+            "symbol": "BTCUSDT",
+            "status": "Trading",
+            "min_leverage": "1",
+            "max_leverage": "100",
+            "leverage_step": "0.01",
+        },
+        {
+            "symbol": "ETHUSDT",
+            "status": "Trading",
+            "min_leverage": "1",
+            "max_leverage": "100",
+            "leverage_step": "0.01",
+        },
+    ]
+
+
+async def test_limits_table_and_unknown_symbol(
+    no_keys: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = await run(
+        capsys, "limits", "BTCUSDT", "BTCUSD", "--base-url", no_keys
+    )
+    assert code == 1
+    assert "BTCUSDT" in out
+    assert "100" in out
+    assert "unknown linear symbol 'BTCUSD'; did you mean BTCUSDT" in err
+
+
+async def test_plan_writes_nothing_and_shows_snapping(
+    keys: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = await run(
+        capsys,
+        "plan",
+        "BTCUSDT=12.345",
+        "XYZUSDT=3",
+        "ETHUSDT=10",
+        "--base-url",
+        keys,
+        "--json",
+    )
+    assert code == 1  # XYZUSDT is rejected
+    btc, xyz, eth = json.loads(out)["plan"]
+    assert (btc["action"], btc["target_buy"], btc["adjusted"]) == ("set", "12.34", True)
+    assert btc["current_buy"] is not None
+    assert xyz["action"] == "rejected"
+    assert xyz["error"]["type"] == "UnknownSymbol"
+    assert eth["action"] == "unchanged" or eth["current_buy"] != "10"
+    code, out, _ = await run(capsys, "limits", "BTCUSDT", "--base-url", keys, "--json")
+    assert code == 0
+
+
+async def test_plan_without_keys_skips_the_current_values(
+    no_keys: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = await run(
+        capsys, "plan", "--all", "3", "--base-url", no_keys, "--json"
+    )
+    plan = json.loads(out)["plan"]
+    assert code == 0
+    assert len(plan) > 40
+    assert {item["action"] for item in plan} == {"set"}
+    assert {item["current_buy"] for item in plan} == {None}
+
+
+async def test_set_then_set_again(
+    keys: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = (
+        "set",
+        "SOLUSDT=7.777",
+        "DOGEUSDT=150",
+        "--base-url",
+        keys,
+        "--yes",
+        "--json",
+    )
+    code, out, _ = await run(capsys, *argv)
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["counts"] == {"set": 2}
+    sol, doge = doc["results"]
+    assert (sol["applied_buy"], sol["adjusted"]) == ("7.77", True)
+    assert doge["applied_buy"] is not None
+    code, out, _ = await run(capsys, *argv)
+    again = json.loads(out)
+    assert code == 0
+    assert again["counts"] == {"unchanged": 2}
+    assert again["requests_sent"] == 1
+
+
+async def test_set_prints_a_table_and_fails_on_rejections(
+    keys: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = await run(
+        capsys, "set", "ADAUSDT=4", "NOPEUSDT=4", "--base-url", keys, "--yes"
+    )
+    assert code == 1
+    assert "ADAUSDT" in out
+    assert "rejected" in out
+    assert "2 symbols:" in out
+
+
+async def test_set_asks_first_and_refuses_without_a_terminal(
+    keys: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+    code, _, err = await run(capsys, "set", "XRPUSDT=9", "--base-url", keys)
+    assert code == 2
+    assert "refusing to write without --yes" in err
+
+
+async def test_set_needs_keys(no_keys: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = await run(capsys, "set", "XRPUSDT=9", "--base-url", no_keys, "--yes")
+    assert code == 2
+    assert "needs keys" in err
+
+
+async def test_key_file(
+    sim: BybitSimulator,
+    no_keys: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    key_file = tmp_path / "keys.env"
+    key_file.write_text(
+        "# simulator keys\n"
+        f"export BYBIT_API_KEY={sim.api_key}\n"
+        f"BYBIT_API_SECRET='{sim.api_secret}'\n"
+    )
+    code, out, err = await run(
+        capsys,
+        "set",
+        "LINKUSDT=3",
+        "--base-url",
+        no_keys,
+        "--key-file",
+        str(key_file),
+        "--yes",
+        "--json",
+    )
+    assert code == 0, err
+    assert sim.api_secret not in out + err
+    bad = tmp_path / "bad.env"
+    bad.write_text("BYBIT_API_KEY\n")
+    code, _, err = await run(
+        capsys, "plan", "BTCUSDT=2", "--base-url", no_keys, "--key-file", str(bad)
+    )
+    assert (code, err.strip()) == (2, f"error: {bad}, line 1: expected NAME=value")
+
+
+async def test_target_files(
+    keys: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "plan.json"
+    good.write_text('{"AVAXUSDT": "6", "DOTUSDT": 6}')
+    code, out, _ = await run(
+        capsys, "plan", "--file", str(good), "--base-url", keys, "--json"
+    )
+    assert code == 0
+    assert [p["symbol"] for p in json.loads(out)["plan"]] == ["AVAXUSDT", "DOTUSDT"]
+    bad = tmp_path / "plan.csv"
+    bad.write_text("symbol,leverage\nAVAXUSDT,6\n,7\n")
+    code, _, err = await run(
+        capsys, "set", "--file", str(bad), "--base-url", keys, "--yes"
+    )
+    assert code == 2
+    assert err.strip() == f"error: {bad}, line 3: missing symbol"
+    code, _, err = await run(
+        capsys, "plan", "--file", str(tmp_path / "none.csv"), "--base-url", keys
+    )
+    assert code == 2
+    assert "No such file" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("plan",), "give SYMBOL=LEVERAGE arguments"),
+        (("plan", "BTCUSDT"), "expected SYMBOL=LEVERAGE"),
+        (("plan", "BTCUSDT=1", "btcusdt=2"), "repeated: BTCUSDT"),
+        (("limits", "--base-url", "http://example.com"), "http"),
+    ],
+)
+async def test_usage_errors_exit_2(
+    no_keys: str,
+    capsys: pytest.CaptureFixture[str],
+    argv: tuple[str, ...],
+    message: str,
+) -> None:
+    if "--base-url" not in argv:
+        argv = (*argv, "--base-url", no_keys)
+    code, _, err = await run(capsys, *argv)
+    assert code == 2
+    assert message in err
+
+
+def test_the_real_console_script_against_simulate() -> None:
+    """``bybit-leverage simulate`` in one process, ``set`` in another."""
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bybit_leverage",
+            "simulate",
+            "--port",
+            "0",
+            "--symbols",
+            "40",
+            "--no-rate-limit",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None
+    found: dict[str, str] = {}
+    try:
+        for line in server.stdout:
+            if match := re.search(r"serving on (http://\S+)", line):
+                found["url"] = match.group(1)
+            elif line.startswith("BYBIT_"):
+                name, _, value = line.strip().partition("=")
+                found[name] = value
+            if line.startswith("Ctrl-C"):
+                break
+        env = {**os.environ, **{k: v for k, v in found.items() if k != "url"}}
+        done = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [
+                sys.executable,
+                "-m",
+                "bybit_leverage",
+                "set",
+                "BTCUSDT=12.345",
+                "--base-url",
+                found["url"],
+                "--yes",
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=10) == 0
+        server.stdout.close()
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["results"][0]["applied_buy"] == "12.34"
+    assert found["BYBIT_API_SECRET"] not in done.stderr
+
+
+async def test_the_demo_sets_then_finds_everything_unchanged() -> None:
+    stream = io.StringIO()
+    code = await run_demo(Output(stream, plain=True), symbols=120, batch=40, seed=5)
+    text = stream.getvalue()
+    assert code == 0
+    first = re.search(r"First pass: (.*)", text)
+    second = re.search(r"Second pass: (.*)", text)
+    assert first is not None
+    assert second is not None
+    assert "0 answered 10006" in first.group(1)
+    assert "with 1 request(s)" in second.group(1)
+    assert " set" not in second.group(1).split(" in ")[0]
+    assert "rejected before sending: unknown linear symbol 'NOTAREALUSDT'" in text
+    assert "is not tradable" in text
+    assert "Snapping adjusted" in text

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+
+from bybit_leverage import BybitClient, Category, InstrumentStatus
+from bybit_leverage.simulator import BybitSimulator
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[BybitSimulator]:
+    async with BybitSimulator(symbols=120, seed=3) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def client(sim: BybitSimulator) -> AsyncIterator[BybitClient]:
+    async with BybitClient(
+        api_key=sim.api_key, api_secret=sim.api_secret, base_url=sim.url
+    ) as bybit:
+        yield bybit
+
+
+def set_leverage_count(sim: BybitSimulator) -> int:
+    """How many set-leverage requests reached the simulator."""
+    return int(sim.stats().get("set-leverage", {}).get("requests", 0))
+
+
+def tradable(sim: BybitSimulator, count: int) -> list[str]:
+    """``count`` tradable linear symbols with a 0.01 step and a cap of 25x or more.
+
+    Their grids hold every target the tests use, so results are easy to predict.
+    """
+    symbols = [
+        item.symbol
+        for item in sim.universe.by_category[Category.LINEAR]
+        if item.instrument.status is InstrumentStatus.TRADING
+        and item.instrument.leverage_filter.max_leverage >= 25
+        and item.instrument.leverage_filter.leverage_step == Decimal("0.01")
+    ]
+    assert len(symbols) >= count
+    return symbols[:count]

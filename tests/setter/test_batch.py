@@ -1,0 +1,203 @@
+"""set_leverage_many against the simulator: one outcome per symbol, whatever fails."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from decimal import Decimal
+
+import pytest
+
+from bybit_leverage import (
+    BatchFailed,
+    BybitClient,
+    DuplicateSymbol,
+    LeverageRequest,
+    LeverageResult,
+    Outcome,
+    UnknownSymbol,
+)
+from bybit_leverage.simulator import BybitSimulator
+from tests.setter.conftest import set_leverage_count, tradable
+
+pytestmark = pytest.mark.looptime
+D = Decimal
+
+
+async def test_the_product_example(client: BybitClient, sim: BybitSimulator) -> None:
+    # BTCUSDT is already at 10 (the simulator's default): skipped after one read.
+    report = await client.set_leverage_many(
+        {"BTCUSDT": 10, "ETHUSDT": "7.5", "XYZUSDT": 3}
+    )
+    assert [r.symbol for r in report.results] == ["BTCUSDT", "ETHUSDT", "XYZUSDT"]
+    assert report.counts == {Outcome.UNCHANGED: 1, Outcome.SET: 1, Outcome.REJECTED: 1}
+    assert report["BTCUSDT"].attempts == 0
+    assert isinstance(report["XYZUSDT"].error, UnknownSymbol)
+    assert report.requests_sent == 2  # one symbol-info read, one set-leverage
+    assert set_leverage_count(sim) == 1
+    with pytest.raises(BatchFailed, match="1 of 3 symbols failed: XYZUSDT"):
+        report.raise_for_failures()
+
+
+async def test_a_second_pass_costs_one_request(
+    client: BybitClient, sim: BybitSimulator
+) -> None:
+    symbols = tradable(sim, 30)
+    targets = dict.fromkeys(symbols, "3.333")
+    first = await client.set_leverage_many(targets)
+    assert first.counts == {Outcome.SET: 30}
+    assert all(r.adjusted and r.applied == D("3.33") for r in first.results)
+    second = await client.set_leverage_many(targets)
+    assert second.counts == {Outcome.UNCHANGED: 30}
+    assert all(r.applied == D("3.33") and r.adjusted for r in second.results)
+    assert second.requests_sent == 1
+    assert set_leverage_count(sim) == 30
+
+
+async def test_without_skipping_every_symbol_is_sent(
+    client: BybitClient, sim: BybitSimulator
+) -> None:
+    symbols = tradable(sim, 5)
+    report = await client.set_leverage_many(
+        dict.fromkeys(symbols, 10), skip_unchanged=False
+    )
+    assert report.counts == {Outcome.UNCHANGED: 5}  # each one a 110043
+    assert report.requests_sent == 5
+    assert "symbol-info" not in sim.stats()
+
+
+async def test_a_failed_read_falls_back_to_sending(
+    client: BybitClient, sim: BybitSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    sim.inject("symbol-info", "http_500", times=20)
+    symbols = tradable(sim, 4)
+    with caplog.at_level(logging.WARNING, logger="bybit_leverage.batch"):
+        report = await client.set_leverage_many(dict.fromkeys(symbols, 4))
+    assert report.counts == {Outcome.SET: 4}
+    assert "could not read current leverage" in caplog.text
+    assert report.requests_sent == 4 + sim.stats()["symbol-info"]["requests"]
+
+
+async def test_duplicates_are_refused_before_anything_is_sent(
+    client: BybitClient, sim: BybitSimulator
+) -> None:
+    with pytest.raises(DuplicateSymbol, match="repeated: BTCUSDT"):
+        await client.set_leverage_many(
+            [LeverageRequest("BTCUSDT", 5), LeverageRequest("btcusdt", 6)]
+        )
+    assert sim.stats() == {}
+
+
+async def test_an_empty_batch_is_an_empty_report(
+    client: BybitClient, sim: BybitSimulator
+) -> None:
+    report = await client.set_leverage_many({})
+    assert report.results == ()
+    assert report.requests_sent == 0
+    assert report.ok
+    assert sim.stats() == {}
+
+
+async def test_requests_can_mix_forms_and_report_progress(
+    client: BybitClient, sim: BybitSimulator
+) -> None:
+    sim.account.set_position_mode("SOLUSDT", hedge=True)
+    sim.account.set_margin_mode("isolated")
+    seen: list[tuple[str, int, int]] = []
+
+    def progress(result: LeverageResult, done: int, total: int) -> None:
+        seen.append((result.symbol, done, total))
+
+    report = await client.set_leverage_many(
+        [
+            LeverageRequest("SOLUSDT", buy=8, sell=4),
+            LeverageRequest("BTCUSDT", "150"),
+            LeverageRequest("ETHUSDT", buy=8, sell=4),
+        ],
+        on_progress=progress,
+    )
+    sol, btc, eth = report.results
+    assert (sol.outcome, sol.applied_buy, sol.applied_sell) == (Outcome.SET, D(8), D(4))
+    assert (btc.outcome, btc.applied, btc.adjusted) == (Outcome.SET, D("100"), True)
+    assert eth.outcome is Outcome.REJECTED  # one-way mode
+    assert sorted(done for _, done, _ in seen) == [1, 2, 3]
+    assert {total for _, _, total in seen} == {3}
+    assert {symbol for symbol, _, _ in seen} == {"SOLUSDT", "BTCUSDT", "ETHUSDT"}
+
+
+async def test_concurrency_must_be_positive(client: BybitClient) -> None:
+    with pytest.raises(ValueError, match="concurrency"):
+        await client.set_leverage_many({"BTCUSDT": 5}, concurrency=0)
+
+
+async def test_the_rate_limit_paces_the_batch_without_10006(
+    client: BybitClient, sim: BybitSimulator
+) -> None:
+    loop = asyncio.get_running_loop()
+    symbols = tradable(sim, 50)
+    await client.get_instruments()  # the listing is not part of the timing
+    started = loop.time()
+    report = await client.set_leverage_many(dict.fromkeys(symbols, 7))
+    elapsed = loop.time() - started
+    assert report.counts == {Outcome.SET: 50}
+    ideal = (50 - 10) / 10
+    assert ideal <= elapsed <= ideal * 1.2
+    assert 10006 not in sim.stats()["set-leverage"]["ret_codes"]
+
+
+async def test_cancelling_stops_pending_sends_and_leaks_nothing(
+    client: BybitClient, sim: BybitSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    symbols = tradable(sim, 40)
+    finished: list[LeverageResult] = []
+    batch = asyncio.create_task(
+        client.set_leverage_many(
+            dict.fromkeys(symbols, 6), on_progress=lambda r, d, t: finished.append(r)
+        )
+    )
+    await asyncio.sleep(1.5)  # loop time: about 20 of the 40 are through
+    with caplog.at_level(logging.WARNING, logger="bybit_leverage.batch"):
+        batch.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await batch
+    assert 10 <= len(finished) < 40
+    assert "batch cancelled after" in caplog.text
+    left = {
+        task.get_coro().__qualname__  # type: ignore[union-attr]
+        for task in asyncio.all_tasks()
+        if task is not asyncio.current_task()
+    }
+    assert left <= {"RequestHandler.start"}  # only the simulator's idle connections
+    await asyncio.sleep(5)  # nothing is still sending in the background
+    answered = sim.stats()["set-leverage"]["ret_codes"].get(0, 0)
+    assert answered in (len(finished), len(finished) + 1)  # + one cut mid-flight
+    for result in finished:
+        assert sim.account.leverage(result.symbol) == (D("6"), D("6"))
+
+
+async def test_three_hundred_symbols_under_faults_each_get_one_outcome() -> None:
+    async with BybitSimulator(symbols=800, seed=11) as sim:
+        sim.inject("set-leverage", "http_503", times=6)
+        sim.inject("set-leverage", "ret_10016", times=4)
+        sim.inject("set-leverage", "ret_10006", times=3)
+        sim.inject("set-leverage", "malformed_json", times=2)
+        sim.inject("symbol-info", "http_502", times=1)
+        symbols = tradable(sim, 296)
+        targets: dict[str, object] = dict.fromkeys(symbols, "4.444")
+        targets |= {"NOPEUSDT": 5, "BADUSDT": 5, symbols[0] + "X": 5}
+        targets["BTCUSDT"] = "abc"
+        async with BybitClient(
+            api_key=sim.api_key, api_secret=sim.api_secret, base_url=sim.url
+        ) as client:
+            report = await client.set_leverage_many(targets)  # type: ignore[arg-type]
+    assert [r.symbol.upper() for r in report.results] == [s.upper() for s in targets]
+    counts = report.counts
+    assert sum(counts.values()) == len(targets)
+    assert counts[Outcome.REJECTED] == 4
+    assert counts.get(Outcome.FAILED, 0) + counts[Outcome.SET] == len(targets) - 4
+    # A malformed body is not retried (the write may have happened): at most those
+    # two fail; every other injected fault is retried to success.
+    assert counts.get(Outcome.FAILED, 0) <= 2
+    assert all(r.error is not None for r in report.results if not r.ok)
+    # The only 10006 answers are the three injected ones: pacing caused none.
+    assert sim.stats()["set-leverage"]["ret_codes"].get(10006, 0) == 3
