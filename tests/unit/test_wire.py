@@ -14,6 +14,7 @@ from bybit_leverage import (
     Instrument,
     InstrumentStatus,
     LeverageFilter,
+    PositionLeverage,
     ResponseDecodeError,
 )
 from bybit_leverage._wire import (
@@ -23,6 +24,7 @@ from bybit_leverage._wire import (
     instrument_to_wire,
     parse_envelope,
     parse_instruments_page,
+    parse_position_leverage,
 )
 
 PATH = "/v5/market/instruments-info"
@@ -205,3 +207,40 @@ def test_instrument_round_trips_through_the_wire(payload: Payload) -> None:
     assert "category" not in items[0]
     again = parse_instruments_page({"list": items}, Category.LINEAR, PATH)
     assert again.instruments == original
+
+
+def test_position_rows_group_into_modes() -> None:
+    result = {
+        "list": [
+            {"symbol": "BTCUSDT", "leverage": "10", "side": "Buy", "positionIdx": 0},
+            {"symbol": "ETHUSDT", "leverage": "12.5", "side": "Buy", "positionIdx": 1},
+            {"symbol": "ETHUSDT", "leverage": "5", "side": "Sell", "positionIdx": "2"},
+            {"symbol": "PMUSDT", "leverage": "", "side": "", "positionIdx": 0},
+        ]
+    }
+    assert parse_position_leverage(result, "/p") == {
+        "BTCUSDT": PositionLeverage("BTCUSDT", Decimal("10"), Decimal("10")),
+        "ETHUSDT": PositionLeverage(
+            "ETHUSDT", Decimal("12.5"), Decimal("5"), hedge=True
+        ),
+        "PMUSDT": PositionLeverage("PMUSDT", None, None),
+    }
+
+
+@pytest.mark.parametrize(
+    ("result", "reason"),
+    [
+        ({}, "$.result.list is missing"),
+        ({"list": [{"leverage": "1"}]}, "$.result.list[0] has no symbol"),
+        ({"list": [{"symbol": "X", "leverage": "1", "positionIdx": 3}]}, "0, 1 or 2"),
+        ({"list": [{"symbol": "X", "leverage": "1", "positionIdx": "a"}]}, "0, 1 or 2"),
+        ({"list": [{"symbol": "X", "leverage": 10.0}]}, "$.result.list[0].leverage"),
+        ({"list": [{"symbol": "X", "leverage": "ten"}]}, "not a decimal"),
+    ],
+)
+def test_malformed_position_rows_name_their_path(
+    result: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(ResponseDecodeError) as info:
+        parse_position_leverage(result, "/v5/position/symbol-info")
+    assert reason in str(info.value)
