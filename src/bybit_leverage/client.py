@@ -218,21 +218,8 @@ class BybitClient:
     ) -> Response:
         """Send one request through pacing, signing and retries.
 
-        Args:
-            method: ``"GET"`` (params as the query) or ``"POST"`` (JSON body).
-            path: The endpoint path.
-            params: String parameters in sending order.
-            signed: Whether the endpoint is private.
-            accept: Non-zero retCodes returned instead of raised (e.g. 110043).
-            tally: Counts every send, also when the call ends in an error.
-
-        Raises:
-            MissingCredentials: A private call on a client without keys.
-            ClientClosed: The client was closed.
-            APIError: A non-zero retCode not in ``accept``.
-            HTTPStatusError: A non-200 answer.
-            TransportError: The connection failed or timed out.
-            ResponseDecodeError: The answer was not a Bybit envelope.
+        The request core the setter builds on; arguments, results and errors are
+        those of :meth:`bybit_leverage._http.HttpCore.request`.
         """
         return await self._http.request(
             method, path, params, signed=signed, accept=accept, tally=tally

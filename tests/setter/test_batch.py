@@ -201,3 +201,19 @@ async def test_three_hundred_symbols_under_faults_each_get_one_outcome() -> None
     assert all(r.error is not None for r in report.results if not r.ok)
     # The only 10006 answers are the three injected ones: pacing caused none.
     assert sim.stats()["set-leverage"]["ret_codes"].get(10006, 0) == 3
+
+
+async def test_planning_writes_nothing(
+    client: BybitClient, sim: BybitSimulator
+) -> None:
+    plans = await client.plan_leverage_many(
+        {"BTCUSDT": "10", "ETHUSDT": "12.555", "NOPEUSDT": 2}
+    )
+    btc, eth, nope = plans
+    assert (btc.action, btc.current_buy) == (Outcome.UNCHANGED, D("10"))
+    assert (eth.action, eth.target_buy, eth.adjusted) == (Outcome.SET, D("12.55"), True)
+    assert nope.action is Outcome.REJECTED
+    assert set_leverage_count(sim) == 0
+    assert sim.stats()["symbol-info"]["requests"] == 1
+    blind = await client.plan_leverage_many({"BTCUSDT": "10"}, read_current=False)
+    assert (blind[0].action, blind[0].current_buy) == (Outcome.SET, None)
