@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -321,3 +322,118 @@ async def test_the_demo_sets_then_finds_everything_unchanged() -> None:
     assert "rejected before sending: unknown linear symbol 'NOTAREALUSDT'" in text
     assert "is not tradable" in text
     assert "Snapping adjusted" in text
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("answer", "code", "sent"), [("n", 2, 0), ("yes", 0, 1)])
+async def test_set_asks_on_a_terminal(
+    keys: str,
+    sim: BybitSimulator,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+    code: int,
+    sent: int,
+) -> None:
+    monkeypatch.setattr(sys, "stdin", _Terminal())
+    monkeypatch.setattr("builtins.input", lambda prompt: answer)
+    result, out, _ = await run(capsys, "set", "XRPUSDT=9", "--base-url", keys)
+    assert result == code
+    assert ("nothing was sent" in out) is (sent == 0)
+    assert sim.stats().get("set-leverage", {}).get("requests", 0) == sent
+
+
+async def test_progress_bar_on_a_terminal(keys: str) -> None:
+    screen = _Terminal()
+    code = await run_command(
+        ["set", "ADAUSDT=3", "DOTUSDT=3", "--base-url", keys, "--yes"], stream=screen
+    )
+    assert code == 0
+    assert "2 symbols: 2 set" in screen.getvalue()
+
+
+async def test_plan_table_shows_hedge_targets(
+    keys: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = await run(
+        capsys, "plan", "ETHUSDT=10/5", "BTCUSDT=3", "--base-url", keys
+    )
+    assert code == 1  # ETHUSDT is in one-way mode
+    assert "10/5" in out
+    assert "one-way mode" in out
+    assert "2 symbols: 1 rejected, 1 to set, 0 adjusted" in out
+
+
+async def test_limits_of_every_symbol(
+    no_keys: str, sim: BybitSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = await run(capsys, "limits", "--base-url", no_keys, "--json")
+    assert code == 0
+    listed = {row["symbol"] for row in json.loads(out)}
+    assert "BTCUSDT" in listed
+    assert len(listed) > 60
+
+
+@pytest.mark.parametrize(
+    ("flag", "host"),
+    [
+        ("--testnet", "https://api-testnet.bybit.com"),
+        ("--demo", "https://api-demo.bybit.com"),
+        (None, "https://api.bybit.com"),
+    ],
+)
+def test_hosts_by_flag(flag: str | None, host: str) -> None:
+    from bybit_leverage.cli import build_parser, make_client
+
+    argv = ["limits", *([flag] if flag else [])]
+    assert make_client(build_parser().parse_args(argv)).base_url == host
+
+
+async def test_rsa_keys_from_a_file(
+    sim: BybitSimulator,
+    no_keys: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    account = sim.add_account(
+        rsa_public_key=key.public_key()
+        .public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        .decode()
+    )
+    pem = tmp_path / "key.pem"
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    monkeypatch.setenv("BYBIT_API_KEY", account.api_key)
+    monkeypatch.setenv("BYBIT_PRIVATE_KEY_FILE", str(pem))
+    code, out, err = await run(
+        capsys, "set", "XRPUSDT=4", "--base-url", no_keys, "--yes", "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["counts"] == {"set": 1}
+    assert account.leverage("XRPUSDT") == (Decimal(4), Decimal(4))
+    monkeypatch.setenv("BYBIT_PRIVATE_KEY_FILE", str(tmp_path / "missing.pem"))
+    code, _, err = await run(capsys, "plan", "XRPUSDT=4", "--base-url", no_keys)
+    assert code == 2
+    assert "cannot read the RSA private key: No such file" in err
+
+
+async def test_demo_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = await run(capsys, "demo", "--symbols", "80", "--batch", "12")
+    assert code == 0
+    assert "Second pass:" in out
