@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,3 +23,26 @@ def _load(name: str) -> Any:
 def payload() -> Callable[[str], Any]:
     """Load a captured response body from tests/fixtures by name."""
     return _load
+
+
+@pytest.fixture(autouse=True)
+def _close_the_loop_looptime_opens(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Close the event loop looptime makes the policy open for a sync test.
+
+    looptime asks the policy for the current loop around every test; for a sync
+    test none exists, so the policy creates one that nobody closes, and the next
+    async test replaces it. ``filterwarnings = error`` then fails the run on its
+    unclosed sockets when it is collected. Closing it (and leaving it set, closed)
+    ends that; async tests get their loops from pytest-asyncio as before.
+    """
+    yield
+    if inspect.iscoroutinefunction(request.function):
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:  # no loop is set: nothing was left behind
+            return
+    if not loop.is_running():
+        loop.close()

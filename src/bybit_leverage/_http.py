@@ -141,6 +141,7 @@ class HttpCore:
         retry_deadline: Seconds a call may spend on attempts and backoff, not
             counting time queued behind the rate limiters.
         ip_limit: Requests per 5 s across the client; ``None`` disables the guard.
+        pace_endpoints: Whether private calls wait for their endpoint's budget.
         resync_interval: Seconds after which the server-time offset is remeasured.
         rand: Random source for backoff jitter.
     """
@@ -157,6 +158,7 @@ class HttpCore:
         max_attempts: int = 5,
         retry_deadline: float = 30.0,
         ip_limit: int | None = IP_BUDGET,
+        pace_endpoints: bool = True,
         resync_interval: float = 900.0,
         rand: Callable[[], float] = random.random,
     ) -> None:
@@ -171,7 +173,7 @@ class HttpCore:
         self._rand = rand
         self._closed = False
         self._urls: dict[str, URL] = {}
-        self.limits = RateLimits(ip_limit=ip_limit)
+        self.limits = RateLimits(ip_limit=ip_limit, pace_endpoints=pace_endpoints)
         self.clock = ServerClock(
             self._fetch_server_ms, now_ms=now_ms, resync_interval=resync_interval
         )

@@ -125,9 +125,11 @@ class RateLimits:
             the IP guard off (for loopback simulators only).
         ip_window: The IP window in seconds.
         clock: Monotonic seconds; defaults to the running loop's ``time()``.
+        pace_endpoints: ``False`` starts private requests without waiting for
+            their endpoint's budget (for simulators with their limits off only).
     """
 
-    __slots__ = ("_clock", "_endpoints", "_ip")
+    __slots__ = ("_clock", "_endpoints", "_ip", "_pace")
 
     def __init__(
         self,
@@ -135,8 +137,10 @@ class RateLimits:
         ip_limit: int | None = IP_BUDGET,
         ip_window: float = c.IP_WINDOW_S,
         clock: Callable[[], float] | None = None,
+        pace_endpoints: bool = True,
     ) -> None:
         self._clock = clock
+        self._pace = pace_endpoints
         self._ip = (
             None
             if ip_limit is None
@@ -160,7 +164,7 @@ class RateLimits:
             The seconds spent waiting.
         """
         waited = 0.0
-        if private:
+        if private and self._pace:
             waited += await self.endpoint(path).acquire()
         if self._ip is not None:
             waited += await self._ip.acquire()

@@ -105,6 +105,10 @@ class BybitClient:
             queued behind the rate limiters.
         ip_limit: Requests per 5 s across all endpoints (Bybit bans at 600);
             ``None`` disables the guard, for loopback simulators only.
+        pace_endpoints: ``False`` sends private requests without waiting for the
+            endpoint's per-account budget (10/s for set-leverage). Only for a
+            simulator whose limits are off, e.g. to measure CPU; against Bybit it
+            earns 10006 answers, which are then waited out and retried.
         time_resync_interval: Seconds after which the server-time offset is
             measured again.
         rand: Random source for backoff jitter (inject for determinism).
@@ -129,6 +133,7 @@ class BybitClient:
         max_attempts: int = 5,
         retry_deadline: float = 30.0,
         ip_limit: int | None = IP_BUDGET,
+        pace_endpoints: bool = True,
         time_resync_interval: float = RESYNC_INTERVAL_S,
         rand: Callable[[], float] = random.random,
     ) -> None:
@@ -151,6 +156,7 @@ class BybitClient:
             max_attempts=max_attempts,
             retry_deadline=retry_deadline,
             ip_limit=ip_limit,
+            pace_endpoints=pace_endpoints,
             resync_interval=time_resync_interval,
             rand=rand,
         )

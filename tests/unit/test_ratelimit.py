@@ -127,3 +127,16 @@ async def test_acquire_waits_for_endpoint_then_ip() -> None:
     waits = [await limits.acquire(c.PATH_SET_LEVERAGE, private=True) for _ in range(11)]
     assert waits[:10] == [0.0] * 10
     assert waits[10] == pytest.approx(1.05)
+
+
+@pytest.mark.looptime
+async def test_endpoint_pacing_can_be_turned_off_for_simulators() -> None:
+    limits = RateLimits(ip_limit=3, pace_endpoints=False)
+    waits = [await limits.acquire(c.PATH_SET_LEVERAGE, private=True) for _ in range(4)]
+    assert waits[:3] == [0.0] * 3  # 3 > 10/s would be fine anyway: the IP guard
+    assert waits[3] == pytest.approx(5.0)  # still applies, endpoint budgets do not
+    paced = RateLimits(ip_limit=None)
+    unpaced = RateLimits(ip_limit=None, pace_endpoints=False)
+    for _ in range(20):
+        await paced.acquire(c.PATH_SET_LEVERAGE, private=True)
+        assert await unpaced.acquire(c.PATH_SET_LEVERAGE, private=True) == 0.0
