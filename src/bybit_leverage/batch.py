@@ -338,6 +338,10 @@ async def send_one(
             return _failed(plan, exc, attempts, loop.time() - started)
         attempts += tally.sent
         outcome = Outcome.SET if response.envelope.ok else Outcome.UNCHANGED
+        if outcome is Outcome.UNCHANGED and tally.sent > 1 and _moved(plan, buy, sell):
+            # "Not modified" after a retry, where the read said the value was
+            # different: an earlier attempt landed and only its answer was lost.
+            outcome = Outcome.SET
         return LeverageResult(
             plan.symbol,
             plan.category,
@@ -350,6 +354,13 @@ async def send_one(
             attempts=attempts,
             elapsed=loop.time() - started,
         )
+
+
+def _moved(plan: PlannedChange, buy: Decimal, sell: Decimal) -> bool:
+    """Whether the leverage read before sending differed from ``(buy, sell)``."""
+    if plan.current_buy is None and plan.current_sell is None:
+        return False  # never read: a retried 110043 cannot be told apart
+    return (plan.current_buy, plan.current_sell) != (buy, sell)
 
 
 def _failed(
@@ -452,15 +463,23 @@ class BatchReport:
             "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
             for row in rows
         ]
-        summary = ", ".join(f"{n} {o.value}" for o, n in self.counts.items()) or "empty"
-        lines.append(
-            f"{len(self.results)} symbols: {summary}; "
-            f"{self.requests_sent} requests in {self.elapsed:.2f}s"
-        )
+        lines.append(self.summary())
         return "\n".join(line.rstrip() for line in lines)
+
+    def summary(self) -> str:
+        """One line: symbols by outcome, requests sent and time taken."""
+        counts = ", ".join(f"{n} {o.value}" for o, n in self.counts.items()) or "empty"
+        return (
+            f"{_count(len(self.results), 'symbol')}: {counts}; "
+            f"{_count(self.requests_sent, 'request')} in {self.elapsed:.2f}s"
+        )
 
     def __str__(self) -> str:
         return self.table()
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _side_text(buy: Decimal | None, sell: Decimal | None) -> str:
@@ -525,6 +544,20 @@ async def _read_positions(
     return positions, tally.sent
 
 
+def _unlisted(
+    request: LeverageRequest, category: Category, error: BybitError
+) -> PlannedChange:
+    try:
+        raw_buy, raw_sell = request.sides()
+    except InvalidLeverage:
+        buy = sell = None
+    else:
+        buy, sell = _requested(raw_buy), _requested(raw_sell)
+    return PlannedChange(
+        request.symbol, category, Outcome.FAILED, buy, sell, error=error
+    )
+
+
 async def plan_batch(
     client: BybitClient,
     targets: Targets,
@@ -544,6 +577,11 @@ async def plan_batch(
     requests = normalize_targets(targets)
     if not requests:
         return [], 0
+    try:  # one listing for the batch: if it fails, no symbol retries it on its own
+        await client.get_instruments(category)
+    except BybitError as exc:
+        logger.warning("cannot list %s instruments: %s", category.value, exc)
+        return [_unlisted(request, category, exc) for request in requests], 0
     positions, reads = (None, 0)
     if read_current:
         positions, reads = await _read_positions(client, category)

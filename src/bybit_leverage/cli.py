@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, TextIO
+
+import attrs
 
 import bybit_leverage
 from bybit_leverage import _constants as c
@@ -211,7 +214,8 @@ def _summary(plans: Sequence[PlannedChange]) -> str:
         counts[key] = counts.get(key, 0) + 1
     adjusted = sum(plan.adjusted for plan in plans)
     parts = [f"{n} {key}" for key, n in counts.items()] + [f"{adjusted} adjusted"]
-    return f"{len(plans)} symbols: " + ", ".join(parts)
+    noun = "symbol" if len(plans) == 1 else "symbols"
+    return f"{len(plans)} {noun}: " + ", ".join(parts)
 
 
 # -- configuration -----------------------------------------------------------------
@@ -379,9 +383,12 @@ def _confirm(count: int) -> bool:
 
 async def cmd_set(args: argparse.Namespace, out: Output) -> int:
     """Plan, confirm, then set leverage; print one result per symbol."""
+    loop = asyncio.get_running_loop()
     async with make_client(args) as client:
         client.require_credentials()
+        started = loop.time()
         plans, reads = await _plan(args, client)
+        planning = loop.time() - started  # the time spent at the prompt is not ours
         to_send = sum(p.action is Outcome.SET for p in plans)
         if not args.json:
             out.table("plan", _PLAN_HEADER, _plan_rows(plans))
@@ -398,7 +405,7 @@ async def cmd_set(args: argparse.Namespace, out: Output) -> int:
                 on_risk_limit=args.on_risk_limit,
                 on_progress=progress,
             )
-    _print_report(args, out, report)
+    _print_report(args, out, attrs.evolve(report, elapsed=report.elapsed + planning))
     return EXIT_OK if report.ok else EXIT_SOME_FAILED
 
 
@@ -407,11 +414,7 @@ def _print_report(args: argparse.Namespace, out: Output, report: BatchReport) ->
         out.line(report.to_json())
         return
     out.table("result", _RESULT_HEADER, _result_rows(report.results))
-    counts = ", ".join(f"{n} {o.value}" for o, n in report.counts.items()) or "nothing"
-    out.line(
-        f"{len(report)} symbols: {counts}; "
-        f"{report.requests_sent} requests in {report.elapsed:.2f}s"
-    )
+    out.line(report.summary())
 
 
 async def cmd_demo(args: argparse.Namespace, out: Output) -> int:
@@ -550,11 +553,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "handler", None) is None:
         parser.print_help()
         return EXIT_USAGE
+    # The library logs and never configures logging; the CLI is an application.
+    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
     try:
         return asyncio.run(_dispatch(args))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `bybit-leverage limits --json | head`
+        # Point stdout at devnull so the interpreter's final flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_SOME_FAILED
 
 
 async def run_command(argv: Sequence[str], *, stream: TextIO | None = None) -> int:

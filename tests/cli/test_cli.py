@@ -281,6 +281,23 @@ def test_the_real_console_script_against_simulate() -> None:
             if line.startswith("Ctrl-C"):
                 break
         env = {**os.environ, **{k: v for k, v in found.items() if k != "url"}}
+        reader = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [
+                sys.executable,
+                "-m",
+                "bybit_leverage",
+                "limits",
+                "--json",
+                "--base-url",
+                found["url"],
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        assert reader.stdout is not None
+        reader.stdout.close()  # like `| head` giving up: the CLI must stay quiet
+        _, reader_err = reader.communicate(timeout=30)
         done = subprocess.run(  # noqa: S603 - our own interpreter and module
             [
                 sys.executable,
@@ -305,6 +322,7 @@ def test_the_real_console_script_against_simulate() -> None:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["results"][0]["applied_buy"] == "12.34"
     assert found["BYBIT_API_SECRET"] not in done.stderr
+    assert (reader.returncode, reader_err) == (1, b"")
 
 
 async def test_the_demo_sets_then_finds_everything_unchanged() -> None:

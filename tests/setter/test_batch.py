@@ -217,3 +217,23 @@ async def test_planning_writes_nothing(
     assert sim.stats()["symbol-info"]["requests"] == 1
     blind = await client.plan_leverage_many({"BTCUSDT": "10"}, read_current=False)
     assert (blind[0].action, blind[0].current_buy) == (Outcome.SET, None)
+
+
+async def test_an_unreachable_listing_fails_every_symbol_once(
+    sim: BybitSimulator,
+) -> None:
+    sim.inject("instruments-info", "http_503", times=50)
+    async with BybitClient(
+        api_key=sim.api_key, api_secret=sim.api_secret, base_url=sim.url
+    ) as client:
+        report = await client.set_leverage_many(
+            [LeverageRequest(f"SYM{i}USDT", 5) for i in range(20)]
+            + [LeverageRequest("ETHUSDT", buy=3, sell=2)]
+        )
+    assert report.counts == {Outcome.FAILED: 21}
+    assert report["SYM0USDT"].requested == D("5")
+    assert report["ETHUSDT"].requested_sell == D("2")
+    # One listing attempt for the whole batch (with its own retries), not one each.
+    assert sim.stats()["instruments-info"]["requests"] == 5
+    assert "set-leverage" not in sim.stats()
+    assert "symbol-info" not in sim.stats()
