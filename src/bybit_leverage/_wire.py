@@ -21,7 +21,7 @@ from attrs import frozen
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from bybit_leverage.errors import ResponseDecodeError
-from bybit_leverage.models import Category, Instrument, PositionLeverage
+from bybit_leverage.models import Category, Instrument, PositionLeverage, plain_decimal
 
 __all__ = [
     "Envelope",
@@ -54,7 +54,7 @@ def _decimal_from_wire(value: object, _: type) -> Decimal:
         raise ValueError(f"not a decimal: {value!r}") from None
     if not number.is_finite():
         raise ValueError(f"not a finite decimal: {value!r}")
-    return number
+    return plain_decimal(number)  # "100.00" reads back as Decimal('100')
 
 
 def _ms_from_wire(value: object) -> int:

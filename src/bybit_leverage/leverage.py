@@ -13,7 +13,7 @@ from typing import TypeAlias
 from attrs import frozen
 
 from bybit_leverage.errors import InvalidLeverage
-from bybit_leverage.models import LeverageFilter, format_leverage
+from bybit_leverage.models import LeverageFilter, format_leverage, plain_decimal
 
 __all__ = [
     "LeverageLike",
@@ -122,17 +122,7 @@ def _to_grid(value: Decimal, rule: LeverageFilter, rounding: str) -> Decimal:
     snapped = rule.min_leverage + steps * rule.leverage_step
     if snapped > rule.max_leverage:  # an off-grid max rounded up past itself
         snapped -= rule.leverage_step
-    return _tidy(snapped)
-
-
-def _tidy(value: Decimal) -> Decimal:
-    # Grid arithmetic can yield Decimal('1E+2') or Decimal('12.50'): give the same
-    # number in its plainest form, so reprs and logs read as people write leverage.
-    plain = value.normalize()
-    exponent = plain.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > 0:
-        plain = plain.quantize(Decimal(1))
-    return plain
+    return plain_decimal(snapped)  # grid arithmetic can yield 1E+2 or 12.50
 
 
 def snap(

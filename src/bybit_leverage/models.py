@@ -59,6 +59,18 @@ def _positive(_: Any, attribute: attrs.Attribute[Decimal], value: Decimal) -> No
         raise ValueError(f"{attribute.name} must be a positive number, got {value}")
 
 
+def plain_decimal(value: Decimal) -> Decimal:
+    """The same number in its plainest form: ``12.50`` is ``12.5``, ``1E+2`` is ``100``.
+
+    Reprs and logs then read as people write leverage.
+    """
+    plain = value.normalize()
+    exponent = plain.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        plain = plain.quantize(Decimal(1))
+    return plain
+
+
 def format_leverage(value: Decimal) -> str:
     """Format leverage for the wire: plain digits, no exponent, no trailing zeros.
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 
 from bybit_leverage import (
@@ -28,6 +29,7 @@ from bybit_leverage._wire import (
 )
 
 PATH = "/v5/market/instruments-info"
+D = Decimal
 Payload = Callable[[str], Any]
 
 
@@ -200,9 +202,14 @@ def test_instrument_round_trips_through_the_wire(payload: Payload) -> None:
     items = [instrument_to_wire(instrument) for instrument in original]
     assert items[0]["leverageFilter"] == {
         "minLeverage": "1",
-        "maxLeverage": "25.00",
+        "maxLeverage": "25",  # read back plain: Decimal('25'), not Decimal('25.00')
         "leverageStep": "0.01",
     }
+    # A model built with Bybit's own spelling keeps it (the simulator relies on it).
+    styled = attrs.evolve(
+        original[0], leverage_filter=LeverageFilter(D("1"), D("25.00"), D("0.01"))
+    )
+    assert instrument_to_wire(styled)["leverageFilter"]["maxLeverage"] == "25.00"
     assert items[1]["deliveryTime"] == "0"
     assert "category" not in items[0]
     again = parse_instruments_page({"list": items}, Category.LINEAR, PATH)
