@@ -1,4 +1,4 @@
-"""Shared fixtures: captured Bybit payloads."""
+"""Shared fixtures: captured Bybit payloads, and a simulator with a client on it."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import asyncio
 import inspect
 import json
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from bybit_leverage import BybitClient
+from bybit_leverage.simulator import BybitSimulator
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -46,3 +49,19 @@ def _close_the_loop_looptime_opens(request: pytest.FixtureRequest) -> Iterator[N
             return
     if not loop.is_running():
         loop.close()
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[BybitSimulator]:
+    """A simulated Bybit (120 linear symbols) on loopback."""
+    async with BybitSimulator(symbols=120, seed=3) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def client(sim: BybitSimulator) -> AsyncIterator[BybitClient]:
+    """A client with the simulator's default account."""
+    async with BybitClient(
+        api_key=sim.api_key, api_secret=sim.api_secret, base_url=sim.url
+    ) as bybit:
+        yield bybit

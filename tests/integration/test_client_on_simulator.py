@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 import aiohttp
@@ -43,20 +43,6 @@ pytestmark = pytest.mark.looptime
 MAX_ATTEMPTS = 5
 #: The client asks for this many instruments per page.
 PAGE = c.INSTRUMENTS_PAGE_LIMIT
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[BybitSimulator]:
-    async with BybitSimulator(symbols=120, seed=7) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-async def client(sim: BybitSimulator) -> AsyncIterator[BybitClient]:
-    async with BybitClient(
-        api_key=sim.api_key, api_secret=sim.api_secret, base_url=sim.url
-    ) as bybit:
-        yield bybit
 
 
 def requests_to(sim: BybitSimulator, endpoint: str) -> int:

@@ -1,26 +1,11 @@
+"""Helpers for the setter tests (the ``sim`` and ``client`` fixtures are shared)."""
+
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
-import pytest
-
-from bybit_leverage import BybitClient, Category, InstrumentStatus
+from bybit_leverage import Category, InstrumentStatus
 from bybit_leverage.simulator import BybitSimulator
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[BybitSimulator]:
-    async with BybitSimulator(symbols=120, seed=3) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-async def client(sim: BybitSimulator) -> AsyncIterator[BybitClient]:
-    async with BybitClient(
-        api_key=sim.api_key, api_secret=sim.api_secret, base_url=sim.url
-    ) as bybit:
-        yield bybit
 
 
 def set_leverage_count(sim: BybitSimulator) -> int:
