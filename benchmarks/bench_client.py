@@ -30,6 +30,7 @@ from yarl import URL
 
 import bybit_leverage as bl
 from bybit_leverage import _constants as c
+from bybit_leverage.simulator import read_banner
 
 ACCEPT = frozenset({c.LEVERAGE_NOT_MODIFIED})
 PARAMS = {
@@ -137,15 +138,9 @@ def main() -> None:
     )
     try:
         assert server.stdout is not None
-        base = ""
-        for line in server.stdout:
-            if line.startswith("Bybit simulator serving on "):
-                base = line.split()[-1]
-            elif line.startswith("BYBIT_"):
-                name, _, value = line.strip().partition("=")
-                KEYS[name] = value
-            elif line.startswith("Ctrl-C"):
-                break
+        banner = read_banner(server.stdout)
+        base = banner.url
+        KEYS.update(BYBIT_API_KEY=banner.api_key, BYBIT_API_SECRET=banner.api_secret)
         n, conc = args.requests, args.concurrency
         cpu_per_request(floor_requests, base, 200, conc)  # warm-up, both paths
         cpu_per_request(client_requests, base, 200, conc)

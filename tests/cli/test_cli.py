@@ -17,7 +17,7 @@ import pytest
 
 from bybit_leverage._demo import run_demo
 from bybit_leverage.cli import Output, run_command
-from bybit_leverage.simulator import BybitSimulator
+from bybit_leverage.simulator import BybitSimulator, read_banner
 
 pytestmark = pytest.mark.looptime
 
@@ -270,16 +270,13 @@ def test_the_real_console_script_against_simulate() -> None:
         text=True,
     )
     assert server.stdout is not None
-    found: dict[str, str] = {}
     try:
-        for line in server.stdout:
-            if match := re.search(r"serving on (http://\S+)", line):
-                found["url"] = match.group(1)
-            elif line.startswith("BYBIT_"):
-                name, _, value = line.strip().partition("=")
-                found[name] = value
-            if line.startswith("Ctrl-C"):
-                break
+        banner = read_banner(server.stdout)
+        found = {
+            "url": banner.url,
+            "BYBIT_API_KEY": banner.api_key,
+            "BYBIT_API_SECRET": banner.api_secret,
+        }
         env = {**os.environ, **{k: v for k, v in found.items() if k != "url"}}
         reader = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [

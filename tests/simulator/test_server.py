@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from bybit_leverage import cli
-from bybit_leverage.simulator import BybitSimulator, serve
+from bybit_leverage.simulator import BybitSimulator, read_banner, serve
 
 from .helpers import Api
 
@@ -138,10 +138,10 @@ async def test_serve_until_stopped(session: aiohttp.ClientSession) -> None:
         if "Ctrl-C" in out.getvalue():
             break
         await asyncio.sleep(0.01)
-    url = out.getvalue().split("serving on ")[1].split()[0]
-    async with session.get(f"{url}/v5/market/time") as response:
+    banner = read_banner(io.StringIO(out.getvalue()))
+    async with session.get(f"{banner.url}/v5/market/time") as response:
         assert response.status == 200
-    assert "BYBIT_API_KEY=" in out.getvalue()
+    assert f"BYBIT_API_KEY={banner.api_key}" in out.getvalue()
     stop.set()
     await task
     assert out.getvalue().endswith("Simulator stopped.\n")

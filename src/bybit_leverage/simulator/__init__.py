@@ -23,11 +23,18 @@ if TYPE_CHECKING:
     from bybit_leverage.simulator._app import SimRequest
     from bybit_leverage.simulator._faults import ENDPOINTS, Fault
     from bybit_leverage.simulator._market import RiskTier, SimInstrument, Universe
-    from bybit_leverage.simulator._server import BybitSimulator, run, serve
+    from bybit_leverage.simulator._server import (
+        Banner,
+        BybitSimulator,
+        read_banner,
+        run,
+        serve,
+    )
     from bybit_leverage.simulator._state import MarginMode, SimAccount
 
 __all__ = [
     "ENDPOINTS",
+    "Banner",
     "BybitSimulator",
     "Fault",
     "MarginMode",
@@ -36,6 +43,7 @@ __all__ = [
     "SimInstrument",
     "SimRequest",
     "Universe",
+    "read_banner",
     "run",
     "serve",
 ]
@@ -50,7 +58,9 @@ _HOMES = {
     "RiskTier": "_market",
     "SimInstrument": "_market",
     "Universe": "_market",
+    "Banner": "_server",
     "BybitSimulator": "_server",
+    "read_banner": "_server",
     "run": "_server",
     "serve": "_server",
     "MarginMode": "_state",

@@ -10,11 +10,12 @@ import signal
 import string
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, Final, Self, TextIO
 
 from aiohttp import web
+from attrs import frozen
 
 from bybit_leverage.simulator._app import SimCore, SimRequest, make_app
 from bybit_leverage.simulator._faults import Fault
@@ -25,6 +26,9 @@ __all__ = ["BybitSimulator", "run", "serve"]
 
 _FIRST_UID: Final = 100_001
 _KEY_CHARS: Final = string.ascii_uppercase + string.digits
+# The start-up lines of `simulate`, which read_banner() parses for other programs.
+_BANNER_URL: Final = "Bybit simulator serving on "
+_BANNER_END: Final = "Ctrl-C to stop."
 
 
 def _loopback(host: str) -> bool:
@@ -363,10 +367,10 @@ async def serve(
         async with BybitSimulator(
             symbols, seed=seed, rate_limit=rate_limit, latency_ms=latency_ms, port=port
         ) as sim:
-            print(f"Bybit simulator serving on {sim.url}", file=out)
+            print(f"{_BANNER_URL}{sim.url}", file=out)
             print(f"BYBIT_API_KEY={sim.api_key}", file=out)
             print(f"BYBIT_API_SECRET={sim.api_secret}", file=out)
-            print("Ctrl-C to stop.", file=out, flush=True)
+            print(_BANNER_END, file=out, flush=True)
             await stop.wait()
     finally:
         for signum in handled:
@@ -378,3 +382,37 @@ def run(**options: Any) -> int:
     """Run :func:`serve` in a new event loop; returns the exit code (0)."""
     asyncio.run(serve(**options))
     return 0
+
+
+@frozen
+class Banner:
+    """What ``bybit-leverage simulate`` prints on start: where it is and its keys."""
+
+    url: str
+    api_key: str
+    api_secret: str
+
+
+def read_banner(lines: Iterable[str]) -> Banner:
+    """Read the start-up lines of ``bybit-leverage simulate`` (e.g. its stdout).
+
+    Consumes lines up to and including the last banner line, so a program that
+    started the simulator as a subprocess can connect to it.
+
+    Raises:
+        ValueError: When the lines end before the banner does.
+    """
+    found: dict[str, str] = {}
+    for line in lines:
+        text = line.strip()
+        if text.startswith(_BANNER_URL):
+            found["url"] = text.removeprefix(_BANNER_URL)
+        elif text.startswith(("BYBIT_API_KEY=", "BYBIT_API_SECRET=")):
+            name, _, value = text.partition("=")
+            found[name] = value
+        elif text == _BANNER_END:
+            break
+    try:
+        return Banner(found["url"], found["BYBIT_API_KEY"], found["BYBIT_API_SECRET"])
+    except KeyError as exc:
+        raise ValueError(f"the simulator's banner has no {exc.args[0]}") from None
