@@ -201,3 +201,17 @@ async def test_keys_are_needed_before_anything_is_sent(sim: BybitSimulator) -> N
         with pytest.raises(MissingCredentials):
             await anonymous.set_leverage_many({"BTCUSDT": 10})
     assert sim.stats() == {}
+
+
+async def test_inverse_contracts_are_their_own_category(
+    client: BybitClient, sim: BybitSimulator
+) -> None:
+    result = await client.set_leverage("BTCUSD", "33.333", category=Category.INVERSE)
+    assert (result.outcome, result.category) == (Outcome.SET, Category.INVERSE)
+    assert result.applied == D("33.33")
+    sent = [r for r in sim.requests if r.path == "/v5/position/set-leverage"]
+    assert json.loads(sent[-1].body)["category"] == "inverse"
+    linear = await client.set_leverage("BTCUSD", 5)  # not a linear symbol
+    assert linear.outcome is Outcome.REJECTED
+    assert isinstance(linear.error, UnknownSymbol)
+    assert "BTCUSDT" in linear.error.suggestions
