@@ -44,3 +44,26 @@ def test_pure_modules_import_no_io(module: str) -> None:
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module.split(".")[0])
     assert not imported & {"aiohttp", "asyncio", "time", "socket"}
+
+
+CLIENT_SIDE = {
+    "client",
+    "_http",
+    "_clock",
+    "_ratelimit",
+    "_retry",
+    "cache",
+    "batch",
+    "cli",
+}
+
+
+@pytest.mark.parametrize("module", sorted((SRC / "simulator").glob("*.py")), ids=str)
+def test_the_simulator_never_imports_client_code(module: Path) -> None:
+    tree = ast.parse(module.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            parts = node.module.split(".")
+            assert not (parts[0] == "bybit_leverage" and CLIENT_SIDE & set(parts[1:2]))
+            if node.module == "bybit_leverage":
+                assert not CLIENT_SIDE & {alias.name for alias in node.names}
