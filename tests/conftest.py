@@ -14,12 +14,19 @@ import pytest
 
 from bybit_leverage import BybitClient
 from bybit_leverage.simulator import BybitSimulator
+from tests.keys import rsa_pem_pair
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _load(name: str) -> Any:
     return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def rsa_pem() -> tuple[bytes, bytes]:
+    """One RSA key pair for the session: ``(private PEM, public PEM)``."""
+    return rsa_pem_pair()
 
 
 @pytest.fixture

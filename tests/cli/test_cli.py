@@ -414,26 +414,12 @@ async def test_rsa_keys_from_a_file(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    rsa_pem: tuple[bytes, bytes],
 ) -> None:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    account = sim.add_account(
-        rsa_public_key=key.public_key()
-        .public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        .decode()
-    )
+    private, public = rsa_pem
+    account = sim.add_account(rsa_public_key=public.decode())
     pem = tmp_path / "key.pem"
-    pem.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    pem.write_bytes(private)
     monkeypatch.setenv("BYBIT_API_KEY", account.api_key)
     monkeypatch.setenv("BYBIT_PRIVATE_KEY_FILE", str(pem))
     code, out, err = await run(

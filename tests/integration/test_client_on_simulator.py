@@ -17,8 +17,6 @@ from decimal import Decimal
 
 import aiohttp
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from yarl import URL
 
 from bybit_leverage import (
@@ -325,16 +323,10 @@ async def test_a_403_html_page_is_an_ip_ban_and_never_retried(
 # --- RSA keys and pacing ----------------------------------------------------------
 
 
-async def test_an_rsa_key_sets_leverage(sim: BybitSimulator) -> None:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
+async def test_an_rsa_key_sets_leverage(
+    sim: BybitSimulator, rsa_pem: tuple[bytes, bytes]
+) -> None:
+    private_pem, public_pem = rsa_pem
     account = sim.add_account(rsa_public_key=public_pem)
     async with BybitClient(
         api_key=account.api_key, private_key=private_pem, base_url=sim.url

@@ -9,8 +9,6 @@ from aioresponses import aioresponses
 from aioresponses.core import (  # type: ignore[attr-defined]  # not in its __all__
     normalize_url,
 )
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from yarl import URL
 
 import bybit_leverage as bl
@@ -29,6 +27,12 @@ POST_SIGN = "801ce681afdfd32d72a28a858ae66c44a0720773a078483f3ff1558a24df7522"
 POST_BODY = (
     '{"category":"linear","symbol":"BTCUSDT","buyLeverage":"6","sellLeverage":"6"}'
 )
+POST_PARAMS = {
+    "category": "linear",
+    "symbol": "BTCUSDT",
+    "buyLeverage": "6",
+    "sellLeverage": "6",
+}
 
 
 @pytest.fixture
@@ -81,16 +85,10 @@ async def test_signed_get_sends_and_signs_the_exact_query(m: aioresponses) -> No
 
 async def test_signed_post_sends_and_signs_the_exact_body(m: aioresponses) -> None:
     m.post(BASE + c.PATH_SET_LEVERAGE, payload=ok())
-    params = {
-        "category": "linear",
-        "symbol": "BTCUSDT",
-        "buyLeverage": "6",
-        "sellLeverage": "6",
-    }
     async with bl.BybitClient(
         api_key=KEY, api_secret=SECRET, now_ms=lambda: LOCAL_MS
     ) as client:
-        await client._request("POST", c.PATH_SET_LEVERAGE, params, signed=True)
+        await client._request("POST", c.PATH_SET_LEVERAGE, POST_PARAMS, signed=True)
     [call] = m.requests[("POST", URL(BASE + c.PATH_SET_LEVERAGE))]
     assert call.kwargs["data"] == POST_BODY
     headers = call.kwargs["headers"]
@@ -99,28 +97,16 @@ async def test_signed_post_sends_and_signs_the_exact_body(m: aioresponses) -> No
     assert headers["X-BAPI-SIGN"] == POST_SIGN
 
 
-async def test_rsa_key_signs_the_body_verifiably(m: aioresponses) -> None:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+async def test_rsa_key_signs_the_body_verifiably(
+    m: aioresponses, rsa_pem: tuple[bytes, bytes]
+) -> None:
+    pem, public = rsa_pem
     m.post(BASE + c.PATH_SET_LEVERAGE, payload=ok())
-    params = {
-        "category": "linear",
-        "symbol": "BTCUSDT",
-        "buyLeverage": "6",
-        "sellLeverage": "6",
-    }
     async with bl.BybitClient(
         api_key=KEY, private_key=pem, now_ms=lambda: LOCAL_MS
     ) as client:
         assert "PRIVATE" not in repr(client)
-        await client._request("POST", c.PATH_SET_LEVERAGE, params, signed=True)
+        await client._request("POST", c.PATH_SET_LEVERAGE, POST_PARAMS, signed=True)
     [call] = m.requests[("POST", URL(BASE + c.PATH_SET_LEVERAGE))]
     headers = call.kwargs["headers"]
     message = signature_payload(TS, KEY, 5000, POST_BODY)

@@ -6,10 +6,10 @@ from decimal import Decimal
 import aiohttp
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bybit_leverage._signing import Credentials
 from bybit_leverage.simulator import BybitSimulator
+from tests.keys import rsa_pem_pair
 
 from .conftest import PINNED_MS
 from .helpers import Api
@@ -109,16 +109,8 @@ async def test_clock_skew_moves_the_window(
 
 
 def _rsa_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return private, public.decode()
+    private, public = rsa_pem_pair()
+    return private.decode(), public.decode()
 
 
 async def test_rsa_account(api: Api, sim: BybitSimulator) -> None:

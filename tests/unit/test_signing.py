@@ -3,8 +3,6 @@ from __future__ import annotations
 import base64
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bybit_leverage import Credentials, auth_headers, sign_hmac, signature_payload
 from bybit_leverage._signing import verify_rsa
@@ -42,20 +40,6 @@ def test_signature_covers_every_part_of_the_message() -> None:
     assert sign_hmac(SECRET, signature_payload(TS + 1, KEY, 5000, GET_QUERY)) != base
     assert sign_hmac(SECRET, signature_payload(TS, KEY, 6000, GET_QUERY)) != base
     assert sign_hmac(SECRET, signature_payload(TS, KEY, 5000, GET_QUERY + "x")) != base
-
-
-@pytest.fixture(scope="module")
-def rsa_pem() -> tuple[bytes, bytes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return private, public
 
 
 def test_rsa_round_trip(rsa_pem: tuple[bytes, bytes]) -> None:
