@@ -17,10 +17,7 @@ import asyncio
 import hashlib
 import hmac
 import json
-import signal
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -30,7 +27,7 @@ from yarl import URL
 
 import bybit_leverage as bl
 from bybit_leverage import _constants as c
-from bybit_leverage.simulator import read_banner
+from bybit_leverage.simulator import spawn
 
 ACCEPT = frozenset({c.LEVERAGE_NOT_MODIFIED})
 PARAMS = {
@@ -121,24 +118,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bybit_leverage",
-            "simulate",
-            "--port",
-            "0",
-            "--symbols",
-            "50",
-            "--no-rate-limit",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        banner = read_banner(server.stdout)
+    with spawn(symbols=50, rate_limit=False) as banner:
         base = banner.url
         KEYS.update(BYBIT_API_KEY=banner.api_key, BYBIT_API_SECRET=banner.api_secret)
         n, conc = args.requests, args.concurrency
@@ -148,9 +128,6 @@ def main() -> None:
         for _ in range(args.rounds):
             floor.append(cpu_per_request(floor_requests, base, n, conc))
             client.append(cpu_per_request(client_requests, base, n, conc))
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait()
     f, k = statistics.median(floor), statistics.median(client)
     print(f"requests per round: {n}, rounds: {args.rounds}, concurrency: {conc}")
     print(f"floor  (raw aiohttp): {f * 1e6:8.1f} us CPU/request (median)")

@@ -6,7 +6,6 @@ import io
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -17,7 +16,7 @@ import pytest
 
 from bybit_leverage._demo import run_demo
 from bybit_leverage.cli import Output, run_command
-from bybit_leverage.simulator import BybitSimulator, read_banner
+from bybit_leverage.simulator import BybitSimulator, spawn
 
 pytestmark = pytest.mark.looptime
 
@@ -254,30 +253,9 @@ async def test_usage_errors_exit_2(
 
 def test_the_real_console_script_against_simulate() -> None:
     """``bybit-leverage simulate`` in one process, ``set`` in another."""
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bybit_leverage",
-            "simulate",
-            "--port",
-            "0",
-            "--symbols",
-            "40",
-            "--no-rate-limit",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stdout is not None
-    try:
-        banner = read_banner(server.stdout)
-        found = {
-            "url": banner.url,
-            "BYBIT_API_KEY": banner.api_key,
-            "BYBIT_API_SECRET": banner.api_secret,
-        }
-        env = {**os.environ, **{k: v for k, v in found.items() if k != "url"}}
+    with spawn(symbols=40, rate_limit=False) as banner:
+        keys = {"BYBIT_API_KEY": banner.api_key, "BYBIT_API_SECRET": banner.api_secret}
+        env = {**os.environ, **keys}
         reader = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [
                 sys.executable,
@@ -286,7 +264,7 @@ def test_the_real_console_script_against_simulate() -> None:
                 "limits",
                 "--json",
                 "--base-url",
-                found["url"],
+                banner.url,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -303,7 +281,7 @@ def test_the_real_console_script_against_simulate() -> None:
                 "set",
                 "BTCUSDT=12.345",
                 "--base-url",
-                found["url"],
+                banner.url,
                 "--yes",
                 "--json",
             ],
@@ -312,13 +290,9 @@ def test_the_real_console_script_against_simulate() -> None:
             check=False,
             env=env,
         )
-    finally:
-        server.send_signal(signal.SIGINT)
-        assert server.wait(timeout=10) == 0
-        server.stdout.close()
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["results"][0]["applied_buy"] == "12.34"
-    assert found["BYBIT_API_SECRET"] not in done.stderr
+    assert banner.api_secret not in done.stderr
     assert (reader.returncode, reader_err) == (1, b"")
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         read_banner,
         run,
         serve,
+        spawn,
     )
     from bybit_leverage.simulator._state import MarginMode, SimAccount
 
@@ -46,6 +47,7 @@ __all__ = [
     "read_banner",
     "run",
     "serve",
+    "spawn",
 ]
 
 # Where each public name lives. The package is imported on every pytest run (its
@@ -63,6 +65,7 @@ _HOMES = {
     "read_banner": "_server",
     "run": "_server",
     "serve": "_server",
+    "spawn": "_server",
     "MarginMode": "_state",
     "SimAccount": "_state",
 }

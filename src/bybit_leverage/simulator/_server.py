@@ -8,9 +8,11 @@ import json
 import random
 import signal
 import string
+import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Final, Self, TextIO
 
@@ -416,3 +418,42 @@ def read_banner(lines: Iterable[str]) -> Banner:
         return Banner(found["url"], found["BYBIT_API_KEY"], found["BYBIT_API_SECRET"])
     except KeyError as exc:
         raise ValueError(f"the simulator's banner has no {exc.args[0]}") from None
+
+
+@contextmanager
+def spawn(
+    *,
+    symbols: int = 600,
+    latency_ms: float = 0,
+    seed: int = 0,
+    rate_limit: bool = True,
+    port: int = 0,
+) -> Iterator[Banner]:
+    """Run ``bybit-leverage simulate`` in a child process for the ``with`` block.
+
+    For programs that want the simulator outside their own event loop (a
+    benchmark that must not share a core with it, a synchronous test suite).
+    Yields the URL and keys it printed; on exit it is stopped with SIGINT.
+
+    Raises:
+        RuntimeError: When the simulator did not stop cleanly.
+    """
+    argv = [
+        sys.executable, "-m", "bybit_leverage", "simulate",
+        "--port", str(port), "--symbols", str(symbols),
+        "--latency-ms", str(latency_ms), "--seed", str(seed),
+    ]  # fmt: skip
+    if not rate_limit:
+        argv.append("--no-rate-limit")
+    # Our own interpreter and module, with arguments we built: nothing untrusted.
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)  # noqa: S603
+    try:
+        assert process.stdout is not None  # noqa: S101 - stdout=PIPE was asked for
+        yield read_banner(process.stdout)
+    finally:
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+    if code != 0:
+        raise RuntimeError(f"the simulator exited with status {code}")
