@@ -1,30 +1,29 @@
 """Exchange constants: hosts, paths, limits and the retCodes this package acts on.
 
-Every number here comes from Bybit's V5 documentation (see ``shared/bybit-v5.md``).
+Every number here comes from Bybit's V5 documentation
+(https://bybit-exchange.github.io/docs/v5/intro): the rate-limit page for limits,
+the error-code page for retCodes.
 """
 
 from __future__ import annotations
 
-from types import MappingProxyType
 from typing import Final
 
-MAINNET: Final = "https://api.bybit.com"
-MAINNET_BYTICK: Final = "https://api.bytick.com"
-TESTNET: Final = "https://api-testnet.bybit.com"
-DEMO: Final = "https://api-demo.bybit.com"
-
-#: Regional mainnet hosts, by the name users know them under.
-REGIONAL_HOSTS: Final = MappingProxyType(
-    {
-        "netherlands": "https://api.bybit.nl",
-        "kazakhstan": "https://api.bybit.kz",
-        "uae": "https://api.bybit.ae",
-        "eu": "https://api.bybit.eu",
-        "indonesia": "https://api.bybit.id",
-        "georgia": "https://api.bybitgeorgia.ge",
-        "turkey": "https://api.bybit.tr",
-    }
+from bybit_leverage._hosts import (
+    DEMO,
+    MAINNET,
+    MAINNET_BYTICK,
+    REGIONAL_HOSTS,
+    TESTNET,
 )
+
+__all__ = [
+    "DEMO",
+    "MAINNET",
+    "MAINNET_BYTICK",
+    "REGIONAL_HOSTS",
+    "TESTNET",
+]  # re-exported
 
 RECV_WINDOW_MS: Final = 5000
 #: The server refuses a timestamp this far (ms) or more ahead of its own clock.

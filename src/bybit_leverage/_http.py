@@ -8,7 +8,6 @@ exceptions are translated here and nowhere else.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import random
 from collections.abc import Callable, Mapping
@@ -20,6 +19,7 @@ from yarl import URL
 
 from bybit_leverage import _constants as c
 from bybit_leverage._clock import ServerClock, system_now_ms
+from bybit_leverage._hosts import is_loopback
 from bybit_leverage._ratelimit import IP_BUDGET, RateLimits
 from bybit_leverage._retry import backoff_delay, rate_limit_delay, should_retry
 from bybit_leverage._signing import Credentials, auth_headers
@@ -52,7 +52,6 @@ logger = logging.getLogger(__name__)
 _JSON_HEADERS: Final = {"Content-Type": "application/json"}
 #: How much of a non-200 body an error keeps, for diagnosis.
 _ERROR_BODY_CHARS: Final = 500
-_LOOPBACK_NAMES: Final = frozenset({"localhost"})
 
 
 @frozen
@@ -80,15 +79,6 @@ class Tally:
     sent: int = 0
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def validate_base_url(base_url: str) -> str:
     """Check a base URL and return it without a trailing slash.
 
@@ -106,7 +96,7 @@ def validate_base_url(base_url: str) -> str:
             f"base_url must be scheme://host[:port][/prefix], got {base_url!r}"
         )
     if url.scheme == "http":
-        if not _is_loopback(url.host):
+        if not is_loopback(url.host):
             raise ConfigurationError(
                 f"refusing plain http:// to non-loopback host {url.host!r}; "
                 "use https://"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import random
 import signal
@@ -19,6 +18,7 @@ from typing import Any, Final, Self, TextIO
 from aiohttp import web
 from attrs import frozen
 
+from bybit_leverage._hosts import is_loopback
 from bybit_leverage.simulator._app import SimCore, SimRequest, make_app
 from bybit_leverage.simulator._faults import Fault
 from bybit_leverage.simulator._market import Universe, build_universe
@@ -31,15 +31,6 @@ _KEY_CHARS: Final = string.ascii_uppercase + string.digits
 # The start-up lines of `simulate`, which read_banner() parses for other programs.
 _BANNER_URL: Final = "Bybit simulator serving on "
 _BANNER_END: Final = "Ctrl-C to stop."
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class BybitSimulator:
@@ -78,7 +69,7 @@ class BybitSimulator:
         wall_clock: Callable[[], float] = time.time,
         log_size: int = 10_000,
     ) -> None:
-        if not _loopback(host):
+        if not is_loopback(host):
             raise ValueError(f"the simulator binds loopback only, not {host!r}")
         self._host = host
         self._port = port
