@@ -178,19 +178,21 @@ class RateLimits:
     ) -> None:
         """Update a private endpoint's budget from Bybit's ``X-Bapi-Limit*`` headers.
 
+        ``headers`` is looked up by lower-case name (as a transport returns them).
+
         ``X-Bapi-Limit`` replaces the static limit. When ``X-Bapi-Limit-Status``
         says nothing is left (another program may share the key), the endpoint
         starts nothing until ``X-Bapi-Limit-Reset-Timestamp``.
         """
-        raw_limit = headers.get("X-Bapi-Limit")
+        raw_limit = headers.get("x-bapi-limit")
         if raw_limit is None:
             return
         limiter = self.endpoint(path)
         try:
             limiter.set_limit(int(raw_limit))
-            if int(headers.get("X-Bapi-Limit-Status", "1")) > 0:
+            if int(headers.get("x-bapi-limit-status", "1")) > 0:
                 return
-            reset = headers.get("X-Bapi-Limit-Reset-Timestamp")
+            reset = headers.get("x-bapi-limit-reset-timestamp")
             if reset is not None:
                 wait = (int(reset) - server_now_ms) / 1000
                 limiter.block_for(min(wait, MAX_BLOCK_S))

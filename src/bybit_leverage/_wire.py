@@ -21,7 +21,13 @@ from attrs import frozen
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from bybit_leverage.errors import ResponseDecodeError
-from bybit_leverage.models import Category, Instrument, PositionLeverage, plain_decimal
+from bybit_leverage.models import (
+    Category,
+    Instrument,
+    PositionLeverage,
+    format_leverage,
+    plain_decimal,
+)
 
 __all__ = [
     "Envelope",
@@ -33,6 +39,8 @@ __all__ = [
     "parse_envelope",
     "parse_instruments_page",
     "parse_position_leverage",
+    "parse_server_time",
+    "set_leverage_body",
 ]
 
 _CAMEL_RE: Final = re.compile(r"_([a-z])")
@@ -302,3 +310,39 @@ def parse_position_leverage(
                 symbol, by_idx.get(1), by_idx.get(2), hedge=True
             )
     return positions
+
+
+def parse_server_time(envelope: Envelope, path: str) -> int:
+    """Read the server's clock (epoch ms) from a ``/v5/market/time`` answer.
+
+    ``result.timeNano`` is the most precise, then ``result.timeSecond``, then the
+    envelope's own ``time``.
+
+    Raises:
+        ResponseDecodeError: When none of them is there or a value is not an integer.
+    """
+    result = envelope.result
+    try:
+        if "timeNano" in result:
+            return int(result["timeNano"]) // 1_000_000
+        if "timeSecond" in result:
+            return int(result["timeSecond"]) * 1000
+    except (TypeError, ValueError):
+        raise ResponseDecodeError(
+            path, "timeNano/timeSecond is not an integer"
+        ) from None
+    if envelope.time_ms is not None:
+        return envelope.time_ms
+    raise ResponseDecodeError(path, "no server time in the answer")
+
+
+def set_leverage_body(
+    category: Category, symbol: str, buy: Decimal, sell: Decimal
+) -> dict[str, str]:
+    """The ``/v5/position/set-leverage`` body: leverage as plain decimal strings."""
+    return {
+        "category": category.value,
+        "symbol": symbol,
+        "buyLeverage": format_leverage(buy),
+        "sellLeverage": format_leverage(sell),
+    }

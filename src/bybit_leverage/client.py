@@ -1,7 +1,9 @@
-"""The public async client: instruments, leverage rules, and the request core.
+"""The public async client: a facade over the request core, cache, endpoints and setter.
 
-``BybitClient`` is thin: transport, signing, pacing and retries live in
-``_http``; the instrument cache lives in ``cache``.
+``BybitClient`` composes the pieces and holds no logic of its own beyond wiring:
+``_http`` paces, signs and retries; ``_api`` speaks each endpoint; ``cache``
+keeps instruments; ``_plan`` decides (pure); ``_setter`` sends. Every arrow
+points down: nothing below calls back into the client.
 """
 
 from __future__ import annotations
@@ -12,73 +14,57 @@ import random
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Final, Self
 
-import attrs
+from attrs import evolve
 
 from bybit_leverage import _constants as c
+from bybit_leverage._aiohttp import AiohttpTransport
+from bybit_leverage._api import BybitApi
 from bybit_leverage._clock import RESYNC_INTERVAL_S, system_now_ms
-from bybit_leverage._http import HttpCore, Response, Tally, validate_base_url
-from bybit_leverage._ratelimit import IP_BUDGET
-from bybit_leverage._signing import Credentials
-from bybit_leverage._wire import parse_instruments_page, parse_position_leverage
-from bybit_leverage.batch import (
-    BatchReport,
-    LeverageRequest,
-    OnRiskLimit,
-    PlannedChange,
-    ProgressCallback,
-    Targets,
-    execute_plans,
-    plan_batch,
-    plan_one,
-    send_one,
+from bybit_leverage._config import (
+    DEFAULT_IP_BUDGET,
+    Limits,
+    Retries,
+    check_positive,
+    make_credentials,
+    validate_base_url,
 )
+from bybit_leverage._http import RequestCore
+from bybit_leverage._plan import normalize_targets
+from bybit_leverage._planner import Planner
+from bybit_leverage._setter import OnRiskLimit, ProgressCallback, send_all, send_one
 from bybit_leverage.cache import DEFAULT_TTL, InstrumentCache
-from bybit_leverage.errors import ConfigurationError, MissingCredentials
+from bybit_leverage.errors import (
+    ClientClosed,
+    MissingCredentials,
+)
 from bybit_leverage.leverage import LeverageLike, SnapPolicy
 from bybit_leverage.models import (
     Category,
     Instrument,
-    InstrumentStatus,
     LeverageFilter,
-    LeverageResult,
     PositionLeverage,
+)
+from bybit_leverage.report import (
+    BatchPlan,
+    BatchReport,
+    LeverageRequest,
+    LeverageResult,
+    Targets,
 )
 
 if TYPE_CHECKING:
     import aiohttp
 
+    from bybit_leverage.transport import Transport
+
 __all__ = ["BybitClient"]
 
 logger = logging.getLogger(__name__)
 
-#: A listing longer than this many pages means the cursor is looping.
-_MAX_PAGES: Final = 100
-#: How long a symbol's position mode (one-way or hedge) is trusted once read.
-POSITION_MODE_TTL: Final = 300.0
-
-
-def _credentials(
-    api_key: str | None, api_secret: str | None, private_key: str | bytes | None
-) -> Credentials | None:
-    if api_key is None and api_secret is None and private_key is None:
-        return None
-    if not api_key:
-        raise ConfigurationError("api_secret/private_key given without api_key")
-    if api_secret is not None and private_key is not None:
-        raise ConfigurationError(
-            "pass api_secret (HMAC) or private_key (RSA), not both"
-        )
-    try:
-        if private_key is not None:
-            return Credentials.rsa(api_key, private_key)
-        if api_secret is None:
-            raise ConfigurationError("api_key given without api_secret or private_key")
-        return Credentials.hmac(api_key, api_secret)
-    except ValueError as exc:
-        if isinstance(exc, ConfigurationError):
-            raise
-        # The key material itself is never echoed: only what was wrong with it.
-        raise ConfigurationError(f"unusable credentials: {exc}") from None
+_NO_KEYS: Final = (
+    "setting leverage needs keys: pass api_key and api_secret "
+    "(or private_key) to BybitClient"
+)
 
 
 class BybitClient:
@@ -96,26 +82,25 @@ class BybitClient:
             ``http://`` to a loopback simulator.
         recv_window: How long (ms) after its timestamp a request stays valid.
         session: An aiohttp session to borrow.
+        transport: Send through this instead of aiohttp (e.g. a
+            :class:`~bybit_leverage.transport.MockTransport` in tests).
         timeout: Seconds allowed for one attempt.
         cache_ttl: Seconds instruments stay cached.
+        retries: Attempts and deadline per call (:class:`Retries`).
+        limits: Pacing (:class:`Limits`); ``Limits.OFF`` only for a simulator
+            whose limits are off.
         now_ms: The local wall clock in epoch ms (inject a fake in tests).
-        max_attempts: Sends per call for transient failures (10006 waits are
-            bounded by ``retry_deadline`` instead).
-        retry_deadline: Seconds a call may spend retrying, not counting time
-            queued behind the rate limiters.
-        ip_limit: Requests per 5 s across all endpoints (Bybit bans at 600);
-            ``None`` disables the guard, for loopback simulators only.
-        pace_endpoints: ``False`` sends private requests without waiting for the
-            endpoint's per-account budget (10/s for set-leverage). Only for a
-            simulator whose limits are off, e.g. to measure CPU; against Bybit it
-            earns 10006 answers, which are then waited out and retried.
         time_resync_interval: Seconds after which the server-time offset is
             measured again.
         rand: Random source for backoff jitter (inject for determinism).
+        max_attempts: ``Retries(max_attempts=...)`` when ``retries`` is not given.
+        retry_deadline: ``Retries(deadline=...)`` when ``retries`` is not given.
+        ip_limit: ``Limits(ip_budget=...)`` when ``limits`` is not given.
+        pace_endpoints: ``Limits(pace_endpoints=...)`` when ``limits`` is not given.
 
     Raises:
         ConfigurationError: Inconsistent keys, a non-https URL to a remote host,
-            or a non-positive timing setting.
+            or a setting that is not a finite positive number.
     """
 
     def __init__(
@@ -127,50 +112,56 @@ class BybitClient:
         base_url: str = c.MAINNET,
         recv_window: int = c.RECV_WINDOW_MS,
         session: aiohttp.ClientSession | None = None,
+        transport: Transport | None = None,
         timeout: float = 10.0,
         cache_ttl: float = DEFAULT_TTL,
+        retries: Retries | None = None,
+        limits: Limits | None = None,
         now_ms: Callable[[], int] = system_now_ms,
-        max_attempts: int = 5,
-        retry_deadline: float = 30.0,
-        ip_limit: int | None = IP_BUDGET,
-        pace_endpoints: bool = True,
         time_resync_interval: float = RESYNC_INTERVAL_S,
         rand: Callable[[], float] = random.random,
+        max_attempts: int = 5,
+        retry_deadline: float = 30.0,
+        ip_limit: int | None = DEFAULT_IP_BUDGET,
+        pace_endpoints: bool = True,
     ) -> None:
-        if recv_window <= 0 or timeout <= 0 or cache_ttl <= 0 or max_attempts < 1:
-            raise ConfigurationError(
-                "recv_window, timeout and cache_ttl must be positive and "
-                "max_attempts at least 1"
-            )
-        if ip_limit is not None and ip_limit < 1:
-            raise ConfigurationError("ip_limit must be at least 1 (or None)")
+        for name, value in (
+            ("recv_window", recv_window),
+            ("timeout", timeout),
+            ("cache_ttl", cache_ttl),
+            ("time_resync_interval", time_resync_interval),
+        ):
+            check_positive(name, value, integer=name == "recv_window")
+        # The grouped settings win; the single keywords are the older spelling.
+        retries = retries or Retries(max_attempts, retry_deadline)
+        limits = limits or Limits(ip_limit, pace_endpoints)
         self._base_url = validate_base_url(base_url)
-        credentials = _credentials(api_key, api_secret, private_key)
-        self._http = HttpCore(
+        credentials = make_credentials(api_key, api_secret, private_key)
+        self._core = RequestCore(
             base_url=self._base_url,
             credentials=credentials,
+            transport=transport or AiohttpTransport(session),
             recv_window=recv_window,
-            session=session,
             timeout=timeout,
+            retries=retries,
+            limits=limits,
             now_ms=now_ms,
-            max_attempts=max_attempts,
-            retry_deadline=retry_deadline,
-            ip_limit=ip_limit,
-            pace_endpoints=pace_endpoints,
             resync_interval=time_resync_interval,
             rand=rand,
         )
+        self._api = BybitApi(self._core)
         self._key_hint = f"{credentials.api_key[:4]}…" if credentials else None
-        self.instruments = InstrumentCache(self.fetch_instruments, ttl=cache_ttl)
+        self.instruments = InstrumentCache(self._api.fetch_instruments, ttl=cache_ttl)
         """The client's instrument cache (``invalidate()`` forces a refetch)."""
-        self._positions: dict[tuple[Category, str], tuple[float, PositionLeverage]] = {}
+        self._planner = Planner(self._api, self.instruments)
 
     def __repr__(self) -> str:
-        state = "closed" if self._http.closed else "open"
+        state = "closed" if self.closed else "open"
         return f"<BybitClient {self._base_url} key={self._key_hint or 'none'} {state}>"
 
     async def __aenter__(self) -> Self:
-        self._http.open()
+        if self.closed:
+            raise ClientClosed()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -184,12 +175,12 @@ class BybitClient:
     @property
     def closed(self) -> bool:
         """Whether :meth:`aclose` was called."""
-        return self._http.closed
+        return self._core.closed
 
     @property
     def has_credentials(self) -> bool:
         """Whether the client holds keys for private endpoints."""
-        return self._http.has_credentials
+        return self._core.has_credentials
 
     def require_credentials(self) -> None:
         """Fail early, before any request, when the client has no keys.
@@ -198,94 +189,35 @@ class BybitClient:
             MissingCredentials: The client was built without keys.
         """
         if not self.has_credentials:
-            raise MissingCredentials(
-                "setting leverage needs keys: pass api_key and api_secret "
-                "(or private_key) to BybitClient"
-            )
+            raise MissingCredentials(_NO_KEYS)
 
     @property
     def server_time_offset_ms(self) -> int:
         """Server minus local clock (ms) as last measured; 0 before any sync."""
-        return self._http.clock.offset_ms
+        return self._core.clock.offset_ms
 
     async def aclose(self) -> None:
         """Close the client; its own session is closed once, a borrowed one never."""
-        await self._http.aclose()
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, str],
-        *,
-        signed: bool,
-        accept: frozenset[int] = frozenset(),
-        tally: Tally | None = None,
-    ) -> Response:
-        """Send one request through pacing, signing and retries.
-
-        The request core the setter builds on; arguments, results and errors are
-        those of :meth:`bybit_leverage._http.HttpCore.request`.
-        """
-        return await self._http.request(
-            method, path, params, signed=signed, accept=accept, tally=tally
-        )
+        await self._core.aclose()
 
     async def sync_time(self) -> int:
         """Measure the server-time offset now and return it (ms, server - local)."""
-        await self._http.clock.resync()
-        return self._http.clock.offset_ms
+        await self._core.clock.resync()
+        return self._core.clock.offset_ms
+
+    # -- instruments -------------------------------------------------------------
 
     async def fetch_instruments(
         self, category: Category = Category.LINEAR
     ) -> list[Instrument]:
-        """Read every listed instrument of ``category`` from the exchange.
+        """Read every listed instrument of ``category`` (all pages, plus PreLaunch).
 
-        Reads all pages of the default (Trading) listing, then the ``PreLaunch``
-        listing, and merges them without duplicates. Bypasses the cache.
+        Bypasses the cache.
 
         Raises:
             BybitError: A request failed after its retries.
         """
-        merged: dict[str, Instrument] = {}
-        for status in (None, InstrumentStatus.PRE_LAUNCH):
-            for instrument in await self._fetch_listing(category, status):
-                merged.setdefault(instrument.symbol, instrument)
-        return list(merged.values())
-
-    async def _fetch_listing(
-        self, category: Category, status: InstrumentStatus | None
-    ) -> list[Instrument]:
-        found: list[Instrument] = []
-        cursor: str | None = None
-        seen: set[str] = set()
-        for _ in range(_MAX_PAGES):
-            params = {
-                "category": category.value,
-                "limit": str(c.INSTRUMENTS_PAGE_LIMIT),
-            }
-            if status is not None:
-                params["status"] = status.value
-            if cursor is not None:
-                params["cursor"] = cursor  # already URL-encoded; encode_query keeps it
-            response = await self._request(
-                "GET", c.PATH_INSTRUMENTS, params, signed=False
-            )
-            page = parse_instruments_page(
-                response.envelope.result, category, c.PATH_INSTRUMENTS
-            )
-            found.extend(page.instruments)
-            if not page.instruments or page.next_cursor is None:
-                return found
-            if page.next_cursor in seen:
-                logger.warning(
-                    "instruments cursor %r repeated; stopping", page.next_cursor
-                )
-                return found
-            seen.add(page.next_cursor)
-            cursor = page.next_cursor
-        logger.warning("instruments listing stopped after %d pages", _MAX_PAGES)
-        return found
+        return await self._api.fetch_instruments(category)
 
     async def get_instruments(
         self, category: Category = Category.LINEAR
@@ -317,14 +249,10 @@ class BybitClient:
         """
         return (await self.instruments.lookup(symbol, category)).leverage_filter
 
-    # -- positions -------------------------------------------------------------------
+    # -- positions ---------------------------------------------------------------
 
     async def fetch_position_leverage(
-        self,
-        category: Category = Category.LINEAR,
-        symbol: str | None = None,
-        *,
-        tally: Tally | None = None,
+        self, category: Category = Category.LINEAR, symbol: str | None = None
     ) -> dict[str, PositionLeverage]:
         """Read the leverage in force and the position mode, for one or every symbol.
 
@@ -332,22 +260,9 @@ class BybitClient:
 
         Raises:
             MissingCredentials: The client has no keys.
-            BybitError: The request failed after its retries (portfolio-margin
-                accounts get an error here).
+            BybitError: The request failed after its retries.
         """
-        params = {"category": category.value}
-        if symbol is not None:
-            params["symbol"] = symbol
-        response = await self._request(
-            "GET", c.PATH_SYMBOL_INFO, params, signed=True, tally=tally
-        )
-        positions = parse_position_leverage(
-            response.envelope.result, c.PATH_SYMBOL_INFO
-        )
-        now = self._now()
-        for name, position in positions.items():
-            self._positions[category, name] = (now, position)
-        return positions
+        return await self._planner.read_leverage(category, symbol)
 
     async def get_position_leverage(
         self, symbol: str, category: Category = Category.LINEAR
@@ -359,17 +274,9 @@ class BybitClient:
         Raises:
             BybitError: The read failed.
         """
-        cached = self._positions.get((category, symbol))
-        if cached is not None and self._now() - cached[0] < POSITION_MODE_TTL:
-            return cached[1]
-        positions = await self.fetch_position_leverage(category, symbol)
-        return positions.get(symbol)
+        return await self._planner.position(symbol, category)
 
-    @staticmethod
-    def _now() -> float:
-        return asyncio.get_running_loop().time()
-
-    # -- setting leverage --------------------------------------------------------------
+    # -- setting leverage ----------------------------------------------------------
 
     async def set_leverage(
         self,
@@ -386,9 +293,8 @@ class BybitClient:
         """Set one symbol's leverage, checked and snapped against its filter first.
 
         Give ``leverage`` for both sides, or ``buy`` and ``sell`` (hedge mode only).
-        The value is snapped onto the symbol's grid under ``policy``; what Bybit
-        would refuse is refused locally (``REJECTED``, nothing sent). Bybit's
-        "not modified" (110043) is ``UNCHANGED``, not an error.
+        What Bybit would refuse is refused locally (``REJECTED``, nothing sent).
+        Bybit's "not modified" (110043) is ``UNCHANGED``, not an error.
 
         Args:
             symbol: The symbol (case-insensitive).
@@ -402,26 +308,21 @@ class BybitClient:
             raise_on_failure: Raise the result's error instead of returning a
                 ``REJECTED`` or ``FAILED`` result.
 
-        Returns:
-            The outcome, with requested and applied values and whether snapping
-            adjusted them.
-
         Raises:
             MissingCredentials: The client has no keys (nothing is sent).
+            TargetError: ``symbol`` is not a non-empty string.
             BybitError: Only with ``raise_on_failure``: the typed reason the
                 symbol was rejected or failed.
         """
         self.require_credentials()
-        started = self._now()
-        request = LeverageRequest(symbol, leverage, buy, sell)
-        plan = await plan_one(
-            self, request, category=category, policy=policy, positions=None
-        )
-        result = await send_one(self, plan, on_risk_limit=on_risk_limit)
-        result = attrs.evolve(result, elapsed=self._now() - started)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        (request,) = normalize_targets([LeverageRequest(symbol, leverage, buy, sell)])
+        plan = await self._planner.plan_one(request, category, policy)
+        result = await send_one(self._api, plan, on_risk_limit=on_risk_limit)
         if raise_on_failure and result.error is not None and not result.ok:
             raise result.error
-        return result
+        return evolve(result, elapsed=loop.time() - started)
 
     async def plan_leverage_many(
         self,
@@ -430,23 +331,61 @@ class BybitClient:
         category: Category = Category.LINEAR,
         policy: SnapPolicy = SnapPolicy.DOWN,
         read_current: bool = True,
-    ) -> list[PlannedChange]:
-        """Show what :meth:`set_leverage_many` would do, writing nothing.
+    ) -> BatchPlan:
+        """Decide what :meth:`set_leverage_many` would do, writing nothing.
 
-        With ``read_current`` (and keys), the leverage in force is read with one
-        request, so symbols already at their target show as ``UNCHANGED``.
+        Show the plan to a person, then hand it to :meth:`execute`. With
+        ``read_current`` (and keys), the leverage in force is read with one
+        request, so symbols already at their target are planned ``UNCHANGED``.
 
         Raises:
             DuplicateSymbol: A symbol appears twice.
+            TargetError: ``targets`` is not a mapping or a list of requests.
         """
-        plans, _ = await plan_batch(
-            self,
+        return await self._planner.plan_many(
             targets,
             category=category,
             policy=policy,
             read_current=read_current and self.has_credentials,
         )
-        return plans
+
+    async def execute(
+        self,
+        plan: BatchPlan,
+        *,
+        concurrency: int = 20,
+        on_risk_limit: OnRiskLimit = "fail",
+        on_progress: ProgressCallback | None = None,
+    ) -> BatchReport:
+        """Carry out exactly ``plan``: send what it plans to set, report every symbol.
+
+        Every symbol gets exactly one result, in input order; one symbol's
+        failure never cancels another's. The client paces itself under Bybit's
+        10/s per-account limit, so ``concurrency`` only bounds the waiting.
+
+        Args:
+            plan: From :meth:`plan_leverage_many`.
+            concurrency: Requests waiting at once, at most.
+            on_risk_limit: ``"fail"`` or ``"clamp"`` (see :meth:`set_leverage`).
+            on_progress: Called after each symbol with ``(result, done, total)``.
+
+        Raises:
+            MissingCredentials: The client has no keys (nothing is sent).
+            ConfigurationError: ``concurrency`` is not a positive whole number.
+        """
+        self.require_credentials()
+        check_positive("concurrency", concurrency, integer=True)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        results = await send_all(
+            self._api,
+            plan.changes,
+            concurrency=concurrency,
+            on_risk_limit=on_risk_limit,
+            on_progress=on_progress,
+        )
+        sent = plan.requests_sent + sum(result.attempts for result in results)
+        return BatchReport(results, sent, plan.elapsed + loop.time() - started)
 
     async def set_leverage_many(
         self,
@@ -461,39 +400,26 @@ class BybitClient:
     ) -> BatchReport:
         """Set leverage on many symbols concurrently: one result per symbol.
 
-        ``targets`` is ``{symbol: leverage}`` or a sequence of
-        :class:`LeverageRequest`. Every symbol gets exactly one result, in input
-        order; one symbol's failure never cancels another's. With
+        :meth:`plan_leverage_many` then :meth:`execute`. ``targets`` is
+        ``{symbol: leverage}`` or a sequence of :class:`LeverageRequest`. With
         ``skip_unchanged``, the leverage in force is read for the whole category
         with one request and nothing is sent for symbols already at their target
-        (if that read fails, every symbol is sent). The client paces itself under
-        Bybit's 10/s per-account limit.
-
-        Args:
-            targets: What to set.
-            category: ``LINEAR`` or ``INVERSE``.
-            policy: How off-grid or out-of-range values are treated.
-            skip_unchanged: Read current leverage first and skip what is at target.
-            concurrency: Requests waiting at once, at most.
-            on_risk_limit: ``"fail"`` or ``"clamp"`` (see :meth:`set_leverage`).
-            on_progress: Called after each symbol with ``(result, done, total)``.
+        (if that read fails, every symbol is sent).
 
         Raises:
             MissingCredentials: The client has no keys (nothing is sent).
             DuplicateSymbol: A symbol appears twice (nothing is sent).
-            ValueError: ``concurrency`` below 1.
+            TargetError: ``targets`` is not a mapping or a list of requests.
+            ConfigurationError: ``concurrency`` is not a positive whole number.
         """
         self.require_credentials()
-        started = self._now()
-        plans, reads = await plan_batch(
-            self, targets, category=category, policy=policy, read_current=skip_unchanged
+        check_positive("concurrency", concurrency, integer=True)
+        plan = await self.plan_leverage_many(
+            targets, category=category, policy=policy, read_current=skip_unchanged
         )
-        report = await execute_plans(
-            self,
-            plans,
-            reads=reads,
+        return await self.execute(
+            plan,
             concurrency=concurrency,
             on_risk_limit=on_risk_limit,
             on_progress=on_progress,
         )
-        return attrs.evolve(report, elapsed=self._now() - started)

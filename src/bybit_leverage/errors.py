@@ -9,28 +9,34 @@ catches bad leverage and ``except TimeoutError`` still catches a timeout::
     ├── ConfigurationError (ValueError)      bad client settings
     │   └── MissingCredentials               a private call with no keys
     ├── ClientClosed (RuntimeError)          the client was used after aclose()
-    ├── InvalidLeverage (ValueError)         refused locally: bad number, range, grid
-    ├── PositionModeMismatch (ValueError)    buy != sell where the mode forbids it
-    ├── DuplicateSymbol (ValueError)         a batch names a symbol twice
-    ├── TargetError (ValueError)             a target argument or file row is unreadable
-    ├── UnknownSymbol (LookupError)          not listed; carries close matches
-    ├── SymbolNotTradable                    listed, but not in Trading status
-    ├── TransportError                       no usable HTTP answer
-    │   ├── ConnectionFailed (ConnectionError)
-    │   └── RequestTimeout (TimeoutError)
-    ├── HTTPStatusError                      non-200 status (429, 5xx, 404, ...)
-    │   └── IPRateLimited                    403: IP limit (or region block)
-    ├── ResponseDecodeError                  a body that is not a valid envelope
-    ├── BatchFailed                          a batch had rejected or failed symbols
-    └── APIError                             HTTP 200 with retCode != 0
-        ├── ParameterError                   10001
-        ├── TimestampError                   10002
-        ├── AuthenticationError              10003, 10004, 10005, 10010
-        ├── RateLimitError                   10006
-        ├── ExchangeServerError              10000, 10016
-        ├── RiskLimitExceeded                110013 (carries the allowed maximum)
-        ├── PortfolioMarginUnsupported       110038, 110077
-        └── ContractNotLive                  110074
+    ├── RefusedLocally                       refused before sending: nothing was sent
+    │   ├── InvalidLeverage (ValueError)     bad number, range, grid
+    │   ├── PositionModeMismatch (ValueError)  buy != sell where the mode forbids it
+    │   ├── DuplicateSymbol (ValueError)     a batch names a symbol twice
+    │   ├── TargetError (ValueError)         a target argument or file row is unreadable
+    │   ├── UnknownSymbol (LookupError)      not listed; carries close matches
+    │   └── SymbolNotTradable                listed, but not in Trading status
+    ├── RequestFailed                        the request went to Bybit and failed
+    │   ├── TransportError                   no usable HTTP answer
+    │   │   ├── ConnectionFailed (ConnectionError)
+    │   │   └── RequestTimeout (TimeoutError)
+    │   ├── HTTPStatusError                  non-200 status (429, 5xx, 404, ...)
+    │   │   └── IPRateLimited                403: IP limit (or region block)
+    │   ├── ResponseDecodeError              a body that is not a valid envelope
+    │   └── APIError                         HTTP 200 with retCode != 0
+    │       ├── ParameterError               10001
+    │       ├── TimestampError               10002
+    │       ├── AuthenticationError          10003, 10004, 10005, 10010
+    │       ├── RateLimitError               10006
+    │       ├── ExchangeServerError          10000, 10016
+    │       ├── RiskLimitExceeded            110013 (carries the allowed maximum)
+    │       ├── PortfolioMarginUnsupported   110038, 110077
+    │       └── ContractNotLive              110074
+    └── BatchFailed                          a batch had rejected or failed symbols
+
+Two umbrellas answer the questions a caller asks most: ``except RequestFailed``
+catches "it went to Bybit (or toward it) and failed", ``except RefusedLocally``
+catches "refused here, nothing was sent".
 
 ``retCode`` 110043 ("leverage not modified") is not in the tree: it means the
 leverage already has the requested value, and is reported as a success.
@@ -47,7 +53,7 @@ from attrs import field, frozen
 
 from bybit_leverage import _constants as c
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # models never imports errors: the arrow points one way
     from bybit_leverage.models import LeverageFilter
 
 __all__ = [
@@ -69,6 +75,8 @@ __all__ = [
     "PortfolioMarginUnsupported",
     "PositionModeMismatch",
     "RateLimitError",
+    "RefusedLocally",
+    "RequestFailed",
     "RequestTimeout",
     "ResponseDecodeError",
     "RiskLimitExceeded",
@@ -83,6 +91,18 @@ __all__ = [
 
 class BybitError(Exception):
     """Base class for every error raised by this package."""
+
+
+class RefusedLocally(BybitError):
+    """Refused before anything was sent: the exchange never saw this request."""
+
+
+class RequestFailed(BybitError):
+    """The request went to Bybit (or toward it) and failed.
+
+    Transport failures, non-200 statuses, undecodable bodies and non-zero
+    ``retCode`` answers all derive from it.
+    """
 
 
 @frozen
@@ -109,7 +129,7 @@ class ClientClosed(BybitError, RuntimeError):
 
 
 @frozen
-class InvalidLeverage(BybitError, ValueError):
+class InvalidLeverage(RefusedLocally, ValueError):
     """A leverage value was refused before anything was sent.
 
     Attributes:
@@ -131,7 +151,7 @@ class InvalidLeverage(BybitError, ValueError):
 
 
 @frozen
-class PositionModeMismatch(BybitError, ValueError):
+class PositionModeMismatch(RefusedLocally, ValueError):
     """Buy and sell leverage differ where the position mode needs them equal.
 
     Attributes:
@@ -154,7 +174,7 @@ class PositionModeMismatch(BybitError, ValueError):
 
 
 @frozen
-class DuplicateSymbol(BybitError, ValueError):
+class DuplicateSymbol(RefusedLocally, ValueError):
     """A batch names the same symbol more than once (nothing was sent)."""
 
     symbols: tuple[str, ...]
@@ -165,7 +185,7 @@ class DuplicateSymbol(BybitError, ValueError):
 
 
 @frozen
-class TargetError(BybitError, ValueError):
+class TargetError(RefusedLocally, ValueError):
     """A target could not be read; ``where`` names the argument, line or item."""
 
     where: str
@@ -176,7 +196,7 @@ class TargetError(BybitError, ValueError):
 
 
 @frozen
-class UnknownSymbol(BybitError, LookupError):
+class UnknownSymbol(RefusedLocally, LookupError):
     """The symbol is not listed in the category.
 
     Attributes:
@@ -197,7 +217,7 @@ class UnknownSymbol(BybitError, LookupError):
 
 
 @frozen
-class SymbolNotTradable(BybitError):
+class SymbolNotTradable(RefusedLocally):
     """The symbol is listed but its status does not allow setting leverage."""
 
     symbol: str
@@ -208,7 +228,7 @@ class SymbolNotTradable(BybitError):
 
 
 @frozen(slots=False)  # slots would clash with OSError's layout
-class TransportError(BybitError):
+class TransportError(RequestFailed):
     """No usable HTTP answer: the connection failed, broke or timed out."""
 
     path: str
@@ -229,7 +249,7 @@ class RequestTimeout(TransportError, TimeoutError):
 
 
 @frozen
-class HTTPStatusError(BybitError):
+class HTTPStatusError(RequestFailed):
     """Bybit (or the CDN in front of it) answered with a non-200 HTTP status.
 
     Attributes:
@@ -252,7 +272,7 @@ class IPRateLimited(HTTPStatusError):
 
 
 @frozen
-class ResponseDecodeError(BybitError):
+class ResponseDecodeError(RequestFailed):
     """The response was not the JSON envelope (or result shape) Bybit documents."""
 
     path: str
@@ -282,7 +302,7 @@ class BatchFailed(BybitError):
 
 
 @frozen
-class APIError(BybitError):
+class APIError(RequestFailed):
     """Bybit answered HTTP 200 with a non-zero ``retCode``."""
 
     ret_code: int

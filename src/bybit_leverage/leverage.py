@@ -22,6 +22,7 @@ __all__ = [
     "SnapPolicy",
     "format_leverage",
     "snap",
+    "snap_decimal",
     "snap_leverage",
     "to_leverage",
 ]
@@ -148,6 +149,31 @@ def snap(
             ``STRICT`` when it is outside the range or off the grid.
     """
     requested = to_leverage(value, symbol=symbol, rule=rule)
+    return snap_decimal(requested, rule, policy, symbol=symbol, shown=repr(value))
+
+
+def snap_decimal(
+    requested: Decimal,
+    rule: LeverageFilter,
+    policy: SnapPolicy = SnapPolicy.DOWN,
+    *,
+    symbol: str | None = None,
+    shown: str | None = None,
+) -> Snap:
+    """Snap a leverage already read by :func:`to_leverage` (it is not read again).
+
+    Args:
+        requested: A positive, finite leverage.
+        rule: The symbol's leverage filter.
+        policy: How to treat a value that is not exactly valid.
+        symbol: Named in errors, when given.
+        shown: How errors show the value (its ``repr`` by default).
+
+    Raises:
+        InvalidLeverage: Under ``STRICT``, when ``requested`` is outside the range
+            or off the grid.
+    """
+    text = repr(requested) if shown is None else shown
     if requested < rule.min_leverage:
         change, clamped = SnapChange.RAISED_TO_MIN, rule.min_leverage
     elif requested > rule.max_leverage:
@@ -156,9 +182,9 @@ def snap(
         change, clamped = SnapChange.NONE, requested
     if policy is SnapPolicy.STRICT:
         if change is not SnapChange.NONE:
-            raise InvalidLeverage(repr(value), "out of range", symbol, rule)
+            raise InvalidLeverage(text, "out of range", symbol, rule)
         if not _on_grid(requested, rule):
-            raise InvalidLeverage(repr(value), "not on the step grid", symbol, rule)
+            raise InvalidLeverage(text, "not on the step grid", symbol, rule)
         return Snap(requested, requested, SnapChange.NONE)
     rounding = ROUND_FLOOR if policy is SnapPolicy.DOWN else ROUND_HALF_DOWN
     snapped = _to_grid(clamped, rule, rounding)

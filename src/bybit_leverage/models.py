@@ -1,4 +1,7 @@
-"""Frozen domain types. Wire names and formats live in ``_wire``, never here."""
+"""Frozen domain types. Wire names and formats live in ``_wire``, never here.
+
+This module is the ground floor: it imports no other module of the package.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +13,12 @@ from typing import Any
 import attrs
 from attrs import field, frozen
 
-from bybit_leverage.errors import BybitError
-
 __all__ = [
     "Category",
     "ContractType",
     "Instrument",
     "InstrumentStatus",
     "LeverageFilter",
-    "LeverageResult",
     "Outcome",
     "PositionLeverage",
     "format_leverage",
@@ -157,49 +157,3 @@ class Outcome(enum.StrEnum):
     """Refused before sending: unknown symbol, invalid value, policy or mode."""
     FAILED = "failed"
     """The exchange or the network said no, after the safe retries."""
-
-
-@frozen
-class LeverageResult:
-    """The outcome of setting one symbol's leverage.
-
-    Attributes:
-        symbol: The symbol.
-        category: Its category.
-        outcome: What happened.
-        requested_buy: Buy-side leverage as asked (``None`` if it was not a number).
-        requested_sell: Sell-side leverage as asked.
-        applied_buy: Buy-side leverage now in force, when known.
-        applied_sell: Sell-side leverage now in force, when known.
-        adjusted: Whether snapping (or a risk-limit clamp) changed the value.
-        error: Why it was rejected or failed; ``None`` otherwise.
-        attempts: Requests sent for this symbol (0 when nothing was sent).
-        elapsed: Seconds spent on this symbol.
-    """
-
-    symbol: str
-    category: Category
-    outcome: Outcome
-    requested_buy: Decimal | None
-    requested_sell: Decimal | None
-    applied_buy: Decimal | None = None
-    applied_sell: Decimal | None = None
-    adjusted: bool = False
-    error: BybitError | None = field(default=None, eq=False)
-    attempts: int = 0
-    elapsed: float = field(default=0.0, eq=False)
-
-    @property
-    def requested(self) -> Decimal | None:
-        """The requested leverage (buy side; equal to sell outside hedge mode)."""
-        return self.requested_buy
-
-    @property
-    def applied(self) -> Decimal | None:
-        """The leverage in force afterwards (buy side), when known."""
-        return self.applied_buy
-
-    @property
-    def ok(self) -> bool:
-        """Whether the symbol ended at its target (``SET`` or ``UNCHANGED``)."""
-        return self.outcome in (Outcome.SET, Outcome.UNCHANGED)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bybit_leverage._demo import run_demo
-from bybit_leverage.cli import Output, run_command
+from bybit_leverage.cli import run_command
+from bybit_leverage.cli._demo import run_demo
+from bybit_leverage.cli._output import Output
 from bybit_leverage.simulator import BybitSimulator, spawn
 
 pytestmark = pytest.mark.looptime
@@ -376,7 +377,8 @@ async def test_limits_of_every_symbol(
     ],
 )
 def test_hosts_by_flag(flag: str | None, host: str) -> None:
-    from bybit_leverage.cli import build_parser, make_client
+    from bybit_leverage.cli._config import make_client
+    from bybit_leverage.cli._parser import build_parser
 
     argv = ["limits", *([flag] if flag else [])]
     assert make_client(build_parser().parse_args(argv)).base_url == host

@@ -18,12 +18,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Any, Final
 
-from bybit_leverage.batch import LeverageRequest
-from bybit_leverage.errors import TargetError
+from bybit_leverage import LeverageRequest, TargetError
 
-__all__ = ["parse_assignment", "parse_target_text"]
+__all__ = ["parse_assignment", "parse_target_text", "read_targets_file"]
 
 _HEADER_WORDS: Final = {"symbol", "leverage", "buy", "sell"}
 
@@ -110,3 +110,16 @@ def parse_target_text(text: str, *, source: str = "targets") -> list[LeverageReq
     if source.lower().endswith(".json") or stripped.startswith(("{", "[")):
         return _from_json(text, source)
     return _from_csv(text, source)
+
+
+def read_targets_file(path: str) -> list[LeverageRequest]:
+    """Read and parse a plan file (see :func:`parse_target_text`).
+
+    Raises:
+        TargetError: The file cannot be read, or an entry is bad.
+    """
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise TargetError(path, exc.strerror or "cannot read") from None
+    return parse_target_text(text, source=path)

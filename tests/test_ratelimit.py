@@ -82,15 +82,15 @@ def test_learn_from_headers() -> None:
     path = "/v5/position/symbol-info"
     limits.learn(path, {}, 0)  # no headers: nothing learned
     assert limits.endpoint(path).limit == DEFAULT_PRIVATE_LIMIT
-    limits.learn(path, {"X-Bapi-Limit": "20", "X-Bapi-Limit-Status": "19"}, 0)
+    limits.learn(path, {"x-bapi-limit": "20", "x-bapi-limit-status": "19"}, 0)
     assert limits.endpoint(path).limit == 20
     assert limits.endpoint(path).reserve() == 0.0
     limits.learn(
         path,
         {
-            "X-Bapi-Limit": "20",
-            "X-Bapi-Limit-Status": "0",
-            "X-Bapi-Limit-Reset-Timestamp": "5400",
+            "x-bapi-limit": "20",
+            "x-bapi-limit-status": "0",
+            "x-bapi-limit-reset-timestamp": "5400",
         },
         5_000,
     )
@@ -98,14 +98,14 @@ def test_learn_from_headers() -> None:
     limits.learn(
         path,
         {
-            "X-Bapi-Limit": "20",
-            "X-Bapi-Limit-Status": "0",
-            "X-Bapi-Limit-Reset-Timestamp": "99999999",
+            "x-bapi-limit": "20",
+            "x-bapi-limit-status": "0",
+            "x-bapi-limit-reset-timestamp": "99999999",
         },
         0,
     )
     assert limits.endpoint(path).reserve() == pytest.approx(MAX_BLOCK_S)
-    limits.learn(path, {"X-Bapi-Limit": "lots"}, 0)  # garbled: ignored
+    limits.learn(path, {"x-bapi-limit": "lots"}, 0)  # garbled: ignored
     assert limits.endpoint(path).limit == 20
 
 

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bybit_leverage import TargetError
-from bybit_leverage._targets import parse_assignment, parse_target_text
-from bybit_leverage.batch import LeverageRequest
+from bybit_leverage import LeverageRequest, TargetError
+from bybit_leverage.cli._targets import parse_assignment, parse_target_text
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from bybit_leverage import (
     UnknownSymbol,
 )
 from bybit_leverage.simulator import BybitSimulator
-from tests.setter.conftest import set_leverage_count
+from tests.helpers import set_leverage_count
 
 pytestmark = pytest.mark.looptime
 D = Decimal

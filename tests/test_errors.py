@@ -125,7 +125,7 @@ def test_the_docstring_draws_every_public_error() -> None:
 
 
 def test_the_documented_tree_matches_the_code() -> None:
-    doc = (Path(__file__).parents[2] / "docs" / "errors.md").read_text()
+    doc = (Path(__file__).parents[1] / "docs" / "errors.md").read_text()
     tree = [
         line.strip() for line in (errors.__doc__ or "").splitlines() if "──" in line
     ]

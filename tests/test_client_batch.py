@@ -11,6 +11,7 @@ import pytest
 from bybit_leverage import (
     BatchFailed,
     BybitClient,
+    ConfigurationError,
     DuplicateSymbol,
     LeverageRequest,
     LeverageResult,
@@ -18,7 +19,7 @@ from bybit_leverage import (
     UnknownSymbol,
 )
 from bybit_leverage.simulator import BybitSimulator
-from tests.setter.conftest import set_leverage_count, tradable
+from tests.helpers import set_leverage_count, tradable
 
 pytestmark = pytest.mark.looptime
 D = Decimal
@@ -237,3 +238,52 @@ async def test_an_unreachable_listing_fails_every_symbol_once(
     assert sim.stats()["instruments-info"]["requests"] == 5
     assert "set-leverage" not in sim.stats()
     assert "symbol-info" not in sim.stats()
+
+
+async def test_a_plan_shown_to_a_person_is_executed_exactly(
+    client: BybitClient, sim: BybitSimulator
+) -> None:
+    first, second = tradable(sim, 2)
+    plan = await client.plan_leverage_many({first: "4.5", second: 10, "NOPEUSDT": 2})
+    assert set_leverage_count(sim) == 0  # planning writes nothing
+    assert [c.action for c in plan] == [
+        Outcome.SET,
+        Outcome.UNCHANGED,
+        Outcome.REJECTED,
+    ]
+    assert plan[first].target_buy == D("4.5")
+    assert plan.to_send == (plan[0],)
+    assert "3 symbols: 1 to set, 1 unchanged, 1 rejected, 0 adjusted" in plan.table()
+    # Someone moves the second symbol after the plan was shown: the plan still
+    # holds, and exactly it is carried out (nothing is planned again).
+    sim.account.set_leverage_state(second, 7, 7)
+    report = await client.execute(plan)
+    assert [r.outcome for r in report] == [
+        Outcome.SET,
+        Outcome.UNCHANGED,
+        Outcome.REJECTED,
+    ]
+    assert set_leverage_count(sim) == 1
+    assert sim.account.leverage(first) == (D("4.5"), D("4.5"))
+    assert report.requests_sent == plan.requests_sent + 1
+
+
+async def test_plan_and_report_describe_an_error_the_same_way(
+    client: BybitClient,
+) -> None:
+    plan = await client.plan_leverage_many({"BTCUSTD": 5})
+    report = await client.execute(plan)
+    planned = plan.to_dict()["plan"][0]["error"]
+    reported = report.to_dict()["results"][0]["error"]
+    assert planned == reported
+    assert planned["type"] == "UnknownSymbol"
+    assert plan.rows()[0][-1] == report.rows()[0][-1] == planned["message"]
+
+
+async def test_execute_refuses_a_bad_concurrency_before_sending(
+    client: BybitClient, sim: BybitSimulator
+) -> None:
+    plan = await client.plan_leverage_many(dict.fromkeys(tradable(sim, 2), 3))
+    with pytest.raises(ConfigurationError, match="concurrency"):
+        await client.execute(plan, concurrency=0)
+    assert set_leverage_count(sim) == 0

@@ -82,7 +82,7 @@ class FakeBybit:
         app.router.add_get(c.PATH_SERVER_TIME, self._time)
         app.router.add_get(c.PATH_INSTRUMENTS, self._instruments)
         app.router.add_post(c.PATH_SET_LEVERAGE, self._set_leverage)
-        app.router.add_get(c.PATH_POSITION_LIST, self._position_list)
+        app.router.add_get(c.PATH_SYMBOL_INFO, self._symbol_info)
         return app
 
     def _envelope(self, code: int = 0, result: Any = None, msg: str = "OK") -> Any:
@@ -218,7 +218,7 @@ class FakeBybit:
             answer = self._envelope()
         return web.json_response(answer, headers=headers)
 
-    async def _position_list(self, request: web.Request) -> web.StreamResponse:
+    async def _symbol_info(self, request: web.Request) -> web.StreamResponse:
         if (fault := await self._fault(request)) is not None:
             return fault
         if (

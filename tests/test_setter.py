@@ -1,4 +1,4 @@
-"""send_one's reading of answers, with a stand-in for the client's request core."""
+"""The setter over a double of the one endpoint it needs (no client, no socket)."""
 
 from __future__ import annotations
 
@@ -17,22 +17,24 @@ from bybit_leverage import (
     Outcome,
     PlannedChange,
 )
-from bybit_leverage._http import Response, Tally
-from bybit_leverage._wire import Envelope
-from bybit_leverage.batch import send_one
+from bybit_leverage._http import Tally
+from bybit_leverage._setter import send_one
 
 D = Decimal
 
 
-class _Core:
+class _Endpoint:
     """Answers every set-leverage with ``ret_code`` after ``sends`` sends."""
 
     def __init__(self, ret_code: int, sends: int) -> None:
         self.ret_code, self.sends = ret_code, sends
 
-    async def _request(self, *args: Any, tally: Tally, **kwargs: Any) -> Response:
+    async def set_leverage(
+        self, *args: Any, tally: Tally | None = None, **kwargs: Any
+    ) -> bool:
+        assert tally is not None
         tally.sent += self.sends
-        return Response(Envelope(self.ret_code, "", {}), self.sends)
+        return self.ret_code == 0
 
 
 def _plan(current: Decimal | None) -> PlannedChange:
@@ -75,6 +77,6 @@ def _plan(current: Decimal | None) -> PlannedChange:
 async def test_not_modified_after_a_retry_is_read_against_the_current_value(
     ret_code: int, sends: int, current: Decimal | None, outcome: Outcome
 ) -> None:
-    result = await send_one(_Core(ret_code, sends), _plan(current))  # type: ignore[arg-type]
+    result = await send_one(_Endpoint(ret_code, sends), _plan(current))
     assert result.outcome is outcome
     assert result.attempts == sends

@@ -12,16 +12,19 @@ from __future__ import annotations
 import asyncio
 import random
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bybit_leverage.batch import LeverageRequest, execute_plans, plan_batch
-from bybit_leverage.client import BybitClient
-from bybit_leverage.models import Category, Instrument, InstrumentStatus, Outcome
-from bybit_leverage.models import format_leverage as fmt
+from bybit_leverage import (
+    BybitClient,
+    Category,
+    Instrument,
+    InstrumentStatus,
+    LeverageRequest,
+    Outcome,
+)
+from bybit_leverage import format_leverage as fmt
+from bybit_leverage.cli._output import Output
 from bybit_leverage.simulator import BybitSimulator
-
-if TYPE_CHECKING:
-    from bybit_leverage.cli import Output
 
 __all__ = ["demo_targets", "run_demo"]
 
@@ -83,10 +86,10 @@ async def run_demo(out: Output, *, symbols: int, batch: int, seed: int) -> int:
             )
             requests = demo_targets(instruments, batch, seed)
 
-            plans, reads = await plan_batch(client, requests)
-            adjusted = [p for p in plans if p.adjusted and p.action is Outcome.SET]
+            plan = await client.plan_leverage_many(requests)
+            adjusted = [p for p in plan if p.adjusted and p.action is Outcome.SET]
             out.table(
-                f"Snapping adjusted {len(adjusted)} of {len(plans)} targets",
+                f"Snapping adjusted {len(adjusted)} of {len(plan)} targets",
                 ("symbol", "requested", "allowed", "becomes"),
                 [
                     [
@@ -98,13 +101,13 @@ async def run_demo(out: Output, *, symbols: int, batch: int, seed: int) -> int:
                     for p in adjusted
                 ],
             )
-            for plan in plans:
-                if plan.action is Outcome.REJECTED:
-                    out.line(f"rejected before sending: {plan.error}")
+            for change in plan:
+                if change.action is Outcome.REJECTED:
+                    out.line(f"rejected before sending: {change.error}")
 
             sim.reset_stats()
-            first = await execute_plans(client, plans, reads=reads)
-            to_set = sum(p.action is Outcome.SET for p in plans)
+            first = await client.execute(plan)
+            to_set = len(plan.to_send)
             # A rolling 10/s window lets 10 go at once, then 10 more each second.
             floor = max(to_set - 1, 0) // 10
             out.line(

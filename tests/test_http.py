@@ -1,21 +1,30 @@
-"""BybitClient against a loopback fake Bybit: paging, clock, pacing, retries."""
+"""The request core, through the public client, against a loopback fake Bybit.
+
+Paging, the server clock, pacing, retries and the error each failure becomes.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
 import bybit_leverage as bl
 from bybit_leverage import _constants as c
-from tests.integration.fakebybit import API_KEY, API_SECRET, FakeBybit, instrument_item
+from tests.fakebybit import API_KEY, API_SECRET, FakeBybit, instrument_item, serve
 
 pytestmark = pytest.mark.looptime
 
-ACCEPT_NOT_MODIFIED = frozenset({c.LEVERAGE_NOT_MODIFIED})
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBybit]:
+    async with serve(FakeBybit()) as server:
+        yield server
 
 
 def make_client(fake: FakeBybit, **kwargs: object) -> bl.BybitClient:
@@ -28,24 +37,16 @@ def make_client(fake: FakeBybit, **kwargs: object) -> bl.BybitClient:
     )
 
 
-def leverage_params(symbol: str, value: str) -> dict[str, str]:
-    return {
-        "category": "linear",
-        "symbol": symbol,
-        "buyLeverage": value,
-        "sellLeverage": value,
-    }
-
-
 async def set_leverage(client: bl.BybitClient, symbol: str, value: str) -> int:
-    response = await client._request(
-        "POST",
-        c.PATH_SET_LEVERAGE,
-        leverage_params(symbol, value),
-        signed=True,
-        accept=ACCEPT_NOT_MODIFIED,
-    )
-    return response.attempts
+    """Set through the public API; return the sends it took, or raise its error."""
+    result = await client.set_leverage(symbol, value, raise_on_failure=True)
+    return result.attempts
+
+
+def list_symbols(fake: FakeBybit, count: int) -> list[str]:
+    symbols = [f"S{i}USDT" for i in range(count)]
+    fake.trading = [instrument_item(symbol) for symbol in symbols]
+    return symbols
 
 
 # --- instruments ------------------------------------------------------------
@@ -163,11 +164,13 @@ async def test_fifty_concurrent_calls_at_10_per_s_take_four_seconds(
     fake: FakeBybit,
 ) -> None:
     loop = asyncio.get_running_loop()
+    symbols = list_symbols(fake, 50)
     async with make_client(fake) as client:
+        await client.get_instruments()
         await client.sync_time()
         start = loop.time()
         attempts = await asyncio.gather(
-            *(set_leverage(client, f"S{i}USDT", "5") for i in range(50))
+            *(set_leverage(client, symbol, "5") for symbol in symbols)
         )
         elapsed = loop.time() - start
     assert 4.0 <= elapsed <= 4.5  # (N - 10) / 10 s, plus the limiter's margin
@@ -191,11 +194,13 @@ async def test_10006_from_a_foreign_consumer_waits_for_the_reset(
 ) -> None:
     loop = asyncio.get_running_loop()
     fake.rate_limit = 2  # the server allows fewer than the client expects
+    symbols = list_symbols(fake, 6)
     async with make_client(fake) as client:
+        await client.get_instruments()
         await client.sync_time()
         start = loop.time()
         attempts = await asyncio.gather(
-            *(set_leverage(client, f"S{i}USDT", "5") for i in range(6))
+            *(set_leverage(client, symbol, "5") for symbol in symbols)
         )
         elapsed = loop.time() - start
     # After the first answer, X-Bapi-Limit=2 is learned: at most a few 10006.
@@ -218,12 +223,10 @@ async def test_10006_without_reset_header_falls_back_to_a_short_wait(
         assert 1.0 <= loop.time() - start < 1.5
 
 
-async def test_learned_limit_paces_unknown_endpoints(fake: FakeBybit) -> None:
+async def test_an_endpoint_without_a_known_limit_is_served(fake: FakeBybit) -> None:
     async with make_client(fake) as client:
-        await client._request(
-            "GET", c.PATH_POSITION_LIST, {"category": "linear"}, signed=True
-        )
-        assert fake.requests[c.PATH_POSITION_LIST] == 1
+        assert await client.fetch_position_leverage() == {}
+        assert fake.requests[c.PATH_SYMBOL_INFO] == 1
 
 
 # --- retries and errors -----------------------------------------------------
@@ -232,10 +235,8 @@ async def test_learned_limit_paces_unknown_endpoints(fake: FakeBybit) -> None:
 async def test_5xx_is_retried_then_succeeds(fake: FakeBybit) -> None:
     fake.inject(c.PATH_INSTRUMENTS, "http_503", "http_503")
     async with bl.BybitClient(base_url=fake.url, rand=lambda: 0.0) as client:
-        response = await client._request(
-            "GET", c.PATH_INSTRUMENTS, {"category": "linear"}, signed=False
-        )
-    assert response.attempts == 3
+        assert "BTCUSDT" in {i.symbol for i in await client.fetch_instruments()}
+    assert fake.requests[c.PATH_INSTRUMENTS] == 3 + 1  # two 503s, then both listings
 
 
 async def test_5xx_surfaces_as_http_status_error_after_max_attempts(
@@ -258,7 +259,7 @@ async def test_timeouts_are_retried_then_surface_typed(fake: FakeBybit) -> None:
     fake.inject(c.PATH_INSTRUMENTS, *["timeout"] * 3)
     async with bl.BybitClient(base_url=fake.url, timeout=2.0, max_attempts=3) as client:
         with pytest.raises(bl.RequestTimeout) as info:
-            await client._request("GET", c.PATH_INSTRUMENTS, {}, signed=False)
+            await client.fetch_instruments()
     assert isinstance(info.value, TimeoutError)
     assert fake.requests[c.PATH_INSTRUMENTS] == 3
 
@@ -290,7 +291,7 @@ async def test_deadline_bounds_retries(fake: FakeBybit) -> None:
         base_url=fake.url, max_attempts=10, retry_deadline=1.0, rand=lambda: 0.0
     ) as client:
         with pytest.raises(bl.HTTPStatusError):
-            await client._request("GET", c.PATH_INSTRUMENTS, {}, signed=False)
+            await client.fetch_instruments()
     # 0.125 + 0.25 + 0.5 fits in 1 s; the next wait (1.0) would not.
     assert fake.requests[c.PATH_INSTRUMENTS] == 4
 
@@ -321,27 +322,13 @@ async def test_server_error_codes_are_retried(fake: FakeBybit) -> None:
         assert await set_leverage(client, "BTCUSDT", "10") == 3
 
 
-async def test_110043_is_returned_when_accepted_and_raised_otherwise(
-    fake: FakeBybit,
-) -> None:
+async def test_110043_is_unchanged_and_not_an_error(fake: FakeBybit) -> None:
     async with make_client(fake) as client:
-        await set_leverage(client, "BTCUSDT", "10")
-        response = await client._request(
-            "POST",
-            c.PATH_SET_LEVERAGE,
-            leverage_params("BTCUSDT", "10"),
-            signed=True,
-            accept=ACCEPT_NOT_MODIFIED,
-        )
-        assert response.envelope.ret_code == c.LEVERAGE_NOT_MODIFIED
-        with pytest.raises(bl.APIError) as info:
-            await client._request(
-                "POST",
-                c.PATH_SET_LEVERAGE,
-                leverage_params("BTCUSDT", "10"),
-                signed=True,
-            )
-        assert info.value.ret_code == c.LEVERAGE_NOT_MODIFIED
+        first = await client.set_leverage("BTCUSDT", "10")
+        again = await client.set_leverage("BTCUSDT", "10")
+    assert (first.outcome, again.outcome) == (bl.Outcome.SET, bl.Outcome.UNCHANGED)
+    assert again.error is None
+    assert fake.ret_codes[c.LEVERAGE_NOT_MODIFIED] == 1
 
 
 # --- lifecycle and configuration ---------------------------------------------
@@ -360,11 +347,10 @@ async def test_own_session_is_closed_once_and_use_after_close_raises(
 ) -> None:
     client = bl.BybitClient(base_url=fake.url)
     await client.fetch_instruments()  # opened lazily, without `async with`
-    session = client._http._session
-    assert session is not None
     await client.aclose()
     await client.aclose()
-    assert session.closed
+    # An owned session left open would warn when collected (warnings are errors).
+    gc.collect()
     with pytest.raises(bl.ClientClosed):
         await client.fetch_instruments()
     with pytest.raises(bl.ClientClosed):
@@ -373,9 +359,13 @@ async def test_own_session_is_closed_once_and_use_after_close_raises(
     assert "closed" in repr(client)
 
 
-def test_session_is_not_created_in_init() -> None:
+def test_session_is_not_created_in_init(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a session was created outside the loop")
+
+    monkeypatch.setattr(aiohttp.ClientSession, "__init__", refuse)
     client = bl.BybitClient()  # no running loop here: must not touch aiohttp
-    assert client._http._session is None
+    assert not client.closed
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,17 @@ import pytest
 
 from bybit_leverage import (
     BatchFailed,
+    BatchPlan,
     BatchReport,
+    BybitClient,
     Category,
     LeverageResult,
     Outcome,
+    PlannedChange,
     RiskLimitExceeded,
     UnknownSymbol,
 )
+from bybit_leverage.transport import HTTPRequest, HTTPResponse, MockTransport
 
 D = Decimal
 
@@ -110,11 +114,56 @@ def test_table_has_a_row_per_symbol_and_a_summary(report: BatchReport) -> None:
         "requested",
         "applied",
         "adjusted",
+        "tries",
         "note",
     ]
-    assert lines[1].split()[:5] == ["BTCUSDT", "set", "10", "12.34", "yes"]
+    assert lines[1].split()[:6] == ["BTCUSDT", "set", "10", "12.34", "yes", "1"]
     assert "did you mean XYZ1USDT?" in lines[3]
     assert lines[-1] == (
         "4 symbols: 1 set, 1 unchanged, 1 rejected, 1 failed; 3 requests in 1.50s"
     )
     assert BatchReport(()).table().endswith("0 symbols: empty; 0 requests in 0.00s")
+
+
+def test_a_result_reads_well_as_text(report: BatchReport) -> None:
+    assert str(report["BTCUSDT"]) == "BTCUSDT: set 12.34 (asked 10)"
+    assert str(report["ETHUSDT"]) == "ETHUSDT: unchanged 10"
+    assert str(report["XYZUSDT"]).startswith(
+        "XYZUSDT: rejected (asked 10): unknown linear symbol 'XYZUSDT'"
+    )
+
+
+def test_a_plan_is_a_sequence_with_lookup_and_json() -> None:
+    changes = (
+        PlannedChange("BTCUSDT", Category.LINEAR, Outcome.SET, D(5), D(5), D(5), D(5)),
+        PlannedChange(
+            "ETHUSDT",
+            Category.LINEAR,
+            Outcome.REJECTED,
+            error=UnknownSymbol("ETHUSDT", "linear"),
+        ),
+    )
+    plan = BatchPlan(changes, requests_sent=1)
+    assert len(plan) == 2
+    assert plan[0] is changes[0]
+    assert plan["ethusdt"] is changes[1]
+    with pytest.raises(KeyError):
+        plan["SOLUSDT"]
+    assert plan.to_send == (changes[0],)
+    doc = json.loads(plan.to_json())
+    assert doc["counts"] == {"set": 1, "rejected": 1}
+    assert doc["plan"][0]["target_buy"] == "5"
+    assert "instrument" not in doc["plan"][0]  # never rendered
+    assert doc["plan"][1]["error"]["type"] == "UnknownSymbol"
+    assert str(plan).splitlines()[-1] == "2 symbols: 1 to set, 1 rejected, 0 adjusted"
+
+
+async def test_a_mock_transport_takes_async_handlers_and_records_requests() -> None:
+    async def handler(request: HTTPRequest) -> HTTPResponse:
+        return HTTPResponse.envelope({"list": [], "nextPageCursor": ""})
+
+    wire = MockTransport(handler)
+    async with BybitClient(transport=wire) as client:
+        assert await client.fetch_instruments() == []
+    assert [r.method for r in wire.requests] == ["GET", "GET"]
+    assert wire.closed

@@ -1,4 +1,4 @@
-"""Helpers for the setter tests (the ``sim`` and ``client`` fixtures are shared)."""
+"""Helpers for the client tests that run on the simulator."""
 
 from __future__ import annotations
 

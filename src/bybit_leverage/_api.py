@@ -1,0 +1,142 @@
+"""The endpoint floor: one method per Bybit endpoint this package uses.
+
+Each method builds its parameters, sends them through the request core and
+parses the answer with ``_wire``. Nothing above this floor names a path or a
+camelCase field; nothing here decides what a batch should do.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Final
+
+from bybit_leverage import _constants as c
+from bybit_leverage._http import RequestCore, Tally
+from bybit_leverage._wire import (
+    parse_instruments_page,
+    parse_position_leverage,
+    set_leverage_body,
+)
+from bybit_leverage.models import (
+    Category,
+    Instrument,
+    InstrumentStatus,
+    PositionLeverage,
+)
+
+__all__ = ["BybitApi"]
+
+logger = logging.getLogger(__name__)
+
+#: A listing longer than this many pages means the cursor is looping.
+_MAX_PAGES: Final = 100
+_NOT_MODIFIED: Final = frozenset({c.LEVERAGE_NOT_MODIFIED})
+
+
+class BybitApi:
+    """Bybit V5 endpoints over a request core.
+
+    Args:
+        core: Sends paced, signed, retried requests.
+    """
+
+    def __init__(self, core: RequestCore) -> None:
+        self._core = core
+
+    async def fetch_instruments(self, category: Category) -> list[Instrument]:
+        """Every listed instrument of ``category``: the Trading listing, then PreLaunch.
+
+        Pages are followed with ``nextPageCursor`` sent back verbatim; the two
+        listings are merged without duplicates.
+
+        Raises:
+            BybitError: A request failed after its retries.
+        """
+        merged: dict[str, Instrument] = {}
+        for status in (None, InstrumentStatus.PRE_LAUNCH):
+            for instrument in await self._listing(category, status):
+                merged.setdefault(instrument.symbol, instrument)
+        return list(merged.values())
+
+    async def _listing(
+        self, category: Category, status: InstrumentStatus | None
+    ) -> list[Instrument]:
+        found: list[Instrument] = []
+        cursor: str | None = None
+        seen: set[str] = set()
+        for _ in range(_MAX_PAGES):
+            params = {
+                "category": category.value,
+                "limit": str(c.INSTRUMENTS_PAGE_LIMIT),
+            }
+            if status is not None:
+                params["status"] = status.value
+            if cursor is not None:
+                params["cursor"] = cursor  # already URL-encoded; encode_query keeps it
+            envelope = await self._core.request(
+                "GET", c.PATH_INSTRUMENTS, params, signed=False
+            )
+            page = parse_instruments_page(envelope.result, category, c.PATH_INSTRUMENTS)
+            found.extend(page.instruments)
+            if not page.instruments or page.next_cursor is None:
+                return found
+            if page.next_cursor in seen:
+                logger.warning(
+                    "instruments cursor %r repeated; stopping", page.next_cursor
+                )
+                return found
+            seen.add(page.next_cursor)
+            cursor = page.next_cursor
+        logger.warning("instruments listing stopped after %d pages", _MAX_PAGES)
+        return found
+
+    async def fetch_leverage(
+        self,
+        category: Category,
+        symbol: str | None = None,
+        *,
+        tally: Tally | None = None,
+    ) -> dict[str, PositionLeverage]:
+        """The leverage in force and position mode, from ``/v5/position/symbol-info``.
+
+        Without ``symbol``, one request covers the whole category.
+
+        Raises:
+            BybitError: The request failed after its retries.
+        """
+        params = {"category": category.value}
+        if symbol is not None:
+            params["symbol"] = symbol
+        envelope = await self._core.request(
+            "GET", c.PATH_SYMBOL_INFO, params, signed=True, tally=tally
+        )
+        return parse_position_leverage(envelope.result, c.PATH_SYMBOL_INFO)
+
+    async def set_leverage(
+        self,
+        category: Category,
+        symbol: str,
+        buy: Decimal,
+        sell: Decimal,
+        *,
+        tally: Tally | None = None,
+    ) -> bool:
+        """Send ``/v5/position/set-leverage``.
+
+        Returns:
+            True when the leverage changed, False on 110043 ("not modified": it
+            already had this value).
+
+        Raises:
+            BybitError: The exchange refused or the request failed after retries.
+        """
+        envelope = await self._core.request(
+            "POST",
+            c.PATH_SET_LEVERAGE,
+            set_leverage_body(category, symbol, buy, sell),
+            signed=True,
+            accept=_NOT_MODIFIED,
+            tally=tally,
+        )
+        return envelope.ok

@@ -1,0 +1,157 @@
+"""Sending planned changes: bounded, structured fan-out, one result per plan.
+
+This module does I/O only. It takes the narrow endpoint it needs (a Protocol
+that ``_api.BybitApi`` satisfies), never the client, so every arrow points down
+and it is tested with a double of one method. What an answer means is decided by
+the plan itself (:meth:`PlannedChange.answered`, :meth:`PlannedChange.failed`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Literal, Protocol, TypeAlias
+
+from bybit_leverage._http import Tally
+from bybit_leverage.errors import BybitError, InvalidLeverage, RiskLimitExceeded
+from bybit_leverage.leverage import snap_leverage
+from bybit_leverage.models import Category, Outcome
+from bybit_leverage.report import LeverageResult, PlannedChange
+
+__all__ = [
+    "LeverageEndpoint",
+    "OnRiskLimit",
+    "ProgressCallback",
+    "send_all",
+    "send_one",
+]
+
+logger = logging.getLogger(__name__)
+
+#: What to do when Bybit answers 110013 (above the risk tier's maximum).
+OnRiskLimit: TypeAlias = Literal["fail", "clamp"]
+#: Called after each symbol finishes: ``(result, done, total)``.
+ProgressCallback: TypeAlias = Callable[[LeverageResult, int, int], object]
+
+
+class LeverageEndpoint(Protocol):
+    """The one endpoint the setter needs."""
+
+    async def set_leverage(
+        self,
+        category: Category,
+        symbol: str,
+        buy: Decimal,
+        sell: Decimal,
+        *,
+        tally: Tally | None = None,
+    ) -> bool:
+        """Send set-leverage; True if it changed, False on 110043."""
+        ...
+
+
+async def send_one(
+    api: LeverageEndpoint, plan: PlannedChange, *, on_risk_limit: OnRiskLimit = "fail"
+) -> LeverageResult:
+    """Send ``set-leverage`` for a planned change and report what happened.
+
+    With ``on_risk_limit="clamp"``, a 110013 answer is retried once at the tier's
+    maximum (snapped down onto the grid) and reported with ``adjusted=True``.
+    Exchange and transport errors become a ``FAILED`` result; nothing is raised
+    for them.
+    """
+    if plan.action is not Outcome.SET:
+        return plan.result()
+    instrument, buy, sell = plan.instrument, plan.target_buy, plan.target_sell
+    if instrument is None or buy is None or sell is None:
+        raise ValueError(f"{plan.symbol}: a SET plan needs its instrument and targets")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    adjusted, attempts, clamped_once = plan.adjusted, 0, False
+    while True:
+        tally = Tally()
+        try:
+            modified = await api.set_leverage(
+                plan.category, plan.symbol, buy, sell, tally=tally
+            )
+        except RiskLimitExceeded as exc:
+            attempts += tally.sent
+            cap = exc.allowed_max
+            if on_risk_limit != "clamp" or cap is None or clamped_once:
+                return plan.failed(
+                    exc, attempts=attempts, elapsed=loop.time() - started
+                )
+            try:
+                limit = snap_leverage(cap, instrument.leverage_filter)
+            except InvalidLeverage:
+                return plan.failed(
+                    exc, attempts=attempts, elapsed=loop.time() - started
+                )
+            buy, sell = min(buy, limit), min(sell, limit)
+            adjusted, clamped_once = True, True
+            logger.info(
+                "%s: risk limit allows %s; retrying at %s", plan.symbol, cap, limit
+            )
+            continue
+        except BybitError as exc:
+            attempts += tally.sent
+            return plan.failed(exc, attempts=attempts, elapsed=loop.time() - started)
+        attempts += tally.sent
+        return plan.answered(
+            modified=modified,
+            buy=buy,
+            sell=sell,
+            adjusted=adjusted,
+            attempts=attempts,
+            sends=tally.sent,
+            elapsed=loop.time() - started,
+        )
+
+
+async def send_all(
+    api: LeverageEndpoint,
+    plans: Sequence[PlannedChange],
+    *,
+    concurrency: int = 20,
+    on_risk_limit: OnRiskLimit = "fail",
+    on_progress: ProgressCallback | None = None,
+) -> tuple[LeverageResult, ...]:
+    """Send set-leverage for every plan that needs it, concurrently.
+
+    Every plan gets exactly one result, in input order, whatever fails; one
+    symbol's failure never cancels another's request. The request core's pacing
+    keeps the batch under Bybit's per-account limit, so ``concurrency`` only
+    bounds how many requests wait at once.
+
+    Cancelling cancels the requests not yet answered; symbols already finished
+    were reported through ``on_progress``, and the cancellation is logged with
+    the symbols that were sent.
+    """
+    gate = asyncio.Semaphore(concurrency)
+    finished: list[LeverageResult] = []
+
+    async def one(plan: PlannedChange) -> LeverageResult:
+        if plan.action is Outcome.SET:
+            async with gate:
+                result = await send_one(api, plan, on_risk_limit=on_risk_limit)
+        else:
+            result = plan.result()
+        finished.append(result)
+        if on_progress is not None:
+            on_progress(result, len(finished), len(plans))
+        return result
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(plan)) for plan in plans]
+    except asyncio.CancelledError:
+        logger.warning(
+            "batch cancelled after %d of %d symbols; sent: %s",
+            len(finished),
+            len(plans),
+            ", ".join(r.symbol for r in finished if r.attempts) or "none",
+        )
+        raise
+    return tuple(task.result() for task in tasks)

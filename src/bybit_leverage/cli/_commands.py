@@ -1,0 +1,173 @@
+"""The commands: ``limits``, ``plan``, ``set`` and ``demo``, on the public API only."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from bybit_leverage import (
+    BatchPlan,
+    BatchReport,
+    BybitClient,
+    ConfigurationError,
+    Instrument,
+    LeverageRequest,
+    Outcome,
+    TargetError,
+    UnknownSymbol,
+    format_leverage,
+)
+from bybit_leverage.cli._config import make_client
+from bybit_leverage.cli._output import Output
+from bybit_leverage.cli._targets import parse_assignment, read_targets_file
+from bybit_leverage.report import PLAN_COLUMNS, RESULT_COLUMNS
+
+__all__ = [
+    "EXIT_OK",
+    "EXIT_SOME_FAILED",
+    "EXIT_USAGE",
+    "cmd_demo",
+    "cmd_limits",
+    "cmd_plan",
+    "cmd_set",
+]
+
+EXIT_OK = 0
+EXIT_SOME_FAILED = 1
+EXIT_USAGE = 2
+
+
+async def _targets(
+    args: argparse.Namespace, client: BybitClient
+) -> list[LeverageRequest]:
+    requests = [parse_assignment(text) for text in args.targets]
+    if args.file:  # a small local file: reading it inline does not stall anything
+        requests += read_targets_file(args.file)
+    if args.all is not None:
+        instruments = await client.get_instruments(args.category)
+        requests += [
+            LeverageRequest(symbol, args.all)
+            for symbol, instrument in sorted(instruments.items())
+            if instrument.is_tradable
+        ]
+    if not requests:
+        raise TargetError(
+            "targets", "give SYMBOL=LEVERAGE arguments, --all LEV or --file"
+        )
+    return requests
+
+
+def _limit_row(instrument: Instrument) -> list[str]:
+    rule = instrument.leverage_filter
+    return [
+        instrument.symbol,
+        instrument.status.value,
+        format_leverage(rule.min_leverage),
+        format_leverage(rule.max_leverage),
+        format_leverage(rule.leverage_step),
+    ]
+
+
+async def cmd_limits(args: argparse.Namespace, out: Output) -> int:
+    """Print the leverage filter of the given symbols (or of every listed one)."""
+    async with make_client(args) as client:
+        code = EXIT_OK
+        if args.symbols:
+            found = []
+            for symbol in args.symbols:
+                try:
+                    found.append(await client.get_instrument(symbol, args.category))
+                except UnknownSymbol as exc:
+                    print(f"error: {exc}", file=sys.stderr)
+                    code = EXIT_SOME_FAILED
+        else:
+            found = sorted(
+                (await client.get_instruments(args.category)).values(),
+                key=lambda i: i.symbol,
+            )
+    if args.json:
+        header = ("symbol", "status", "min_leverage", "max_leverage", "leverage_step")
+        rows = [dict(zip(header, _limit_row(i), strict=True)) for i in found]
+        out.line(json.dumps(rows))
+    else:
+        out.table(
+            f"{args.category.value} leverage filters",
+            ("symbol", "status", "min", "max", "step"),
+            [_limit_row(i) for i in found],
+        )
+    return code
+
+
+async def _plan(args: argparse.Namespace, client: BybitClient) -> BatchPlan:
+    requests = await _targets(args, client)
+    return await client.plan_leverage_many(
+        requests,
+        category=args.category,
+        policy=args.policy,
+        read_current=not args.no_skip_unchanged,
+    )
+
+
+def _refused(plan: BatchPlan) -> bool:
+    return any(c.action in (Outcome.REJECTED, Outcome.FAILED) for c in plan)
+
+
+async def cmd_plan(args: argparse.Namespace, out: Output) -> int:
+    """Show what ``set`` would do, writing nothing."""
+    async with make_client(args) as client:
+        plan = await _plan(args, client)
+    if args.json:
+        out.line(plan.to_json())
+    else:
+        out.table("plan (nothing is written)", PLAN_COLUMNS, plan.rows())
+        out.line(plan.summary())
+    return EXIT_SOME_FAILED if _refused(plan) else EXIT_OK
+
+
+def _confirm(count: int) -> bool:
+    if not sys.stdin.isatty():
+        raise ConfigurationError(
+            "refusing to write without --yes: stdin is not a terminal"
+        )
+    noun = "symbol" if count == 1 else "symbols"
+    answer = input(f"Set leverage on {count} {noun}? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+async def cmd_set(args: argparse.Namespace, out: Output) -> int:
+    """Plan, confirm, then set exactly that plan; print one result per symbol."""
+    async with make_client(args) as client:
+        client.require_credentials()
+        plan = await _plan(args, client)
+        if not args.json:
+            out.table("plan", PLAN_COLUMNS, plan.rows())
+            out.line(plan.summary())
+        to_send = len(plan.to_send)
+        if to_send and not args.yes and not _confirm(to_send):
+            out.line("nothing was sent")
+            return EXIT_USAGE
+        with out.progress(len(plan), "setting leverage") as progress:
+            report = await client.execute(
+                plan,
+                concurrency=args.concurrency,
+                on_risk_limit=args.on_risk_limit,
+                on_progress=progress,
+            )
+    _print_report(args, out, report)
+    return EXIT_OK if report.ok else EXIT_SOME_FAILED
+
+
+def _print_report(args: argparse.Namespace, out: Output, report: BatchReport) -> None:
+    if args.json:
+        out.line(report.to_json())
+        return
+    out.table("result", RESULT_COLUMNS, report.rows())
+    out.line(report.summary())
+
+
+async def cmd_demo(args: argparse.Namespace, out: Output) -> int:
+    """Run the main job against the built-in simulator."""
+    from bybit_leverage.cli._demo import run_demo
+
+    return await run_demo(out, symbols=args.symbols, batch=args.batch, seed=args.seed)

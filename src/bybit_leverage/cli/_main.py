@@ -1,0 +1,82 @@
+"""Running a command: parse, dispatch, map errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TextIO
+
+from bybit_leverage import BybitError, ConfigurationError, DuplicateSymbol, TargetError
+from bybit_leverage.cli._commands import EXIT_SOME_FAILED, EXIT_USAGE
+from bybit_leverage.cli._output import Output
+from bybit_leverage.cli._parser import build_parser
+
+__all__ = ["main", "run_command"]
+
+EXIT_INTERRUPTED = 130
+
+_Handler = Callable[[argparse.Namespace, Output], Coroutine[Any, Any, int]]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (0 done, 1 some failed, 2 usage error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "simulate":
+        from bybit_leverage.simulator import run  # aiohttp.web only when serving
+
+        return run(
+            port=args.port,
+            symbols=args.symbols,
+            latency_ms=args.latency_ms,
+            seed=args.seed,
+            rate_limit=not args.no_rate_limit,
+        )
+    if getattr(args, "handler", None) is None:
+        parser.print_help()
+        return EXIT_USAGE
+    # The library logs and never configures logging; the CLI is an application.
+    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
+    try:
+        return asyncio.run(_dispatch(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `bybit-leverage limits --json | head`
+        # Point stdout at devnull so the interpreter's final flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_SOME_FAILED
+
+
+async def run_command(argv: Sequence[str], *, stream: TextIO | None = None) -> int:
+    """Run one command inside an already running event loop.
+
+    The same parsing, commands and exit codes as :func:`main`, for programs (and
+    tests) that embed the CLI in their own loop. ``simulate`` is not available
+    here: it owns its loop.
+
+    Raises:
+        SystemExit: For arguments argparse refuses (exit code 2), as in ``main``.
+    """
+    args = build_parser().parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        print("error: give a command other than simulate", file=sys.stderr)
+        return EXIT_USAGE
+    return await _dispatch(args, stream)
+
+
+async def _dispatch(args: argparse.Namespace, stream: TextIO | None = None) -> int:
+    handler: _Handler = args.handler
+    out = Output(stream, plain=bool(args.json))
+    try:
+        return await handler(args, out)
+    except (ConfigurationError, TargetError, DuplicateSymbol) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BybitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_SOME_FAILED

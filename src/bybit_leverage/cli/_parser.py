@@ -1,0 +1,129 @@
+"""The command line's grammar: every subcommand and its flags."""
+
+from __future__ import annotations
+
+import argparse
+
+import bybit_leverage
+from bybit_leverage import DEMO, MAINNET, TESTNET, Category, SnapPolicy
+
+__all__ = ["build_parser"]
+
+
+def _add_connection(parser: argparse.ArgumentParser) -> None:
+    hosts = parser.add_mutually_exclusive_group()
+    hosts.add_argument("--testnet", action="store_true", help="use " + TESTNET)
+    hosts.add_argument(
+        "--demo",
+        dest="demo_host",
+        action="store_true",
+        help="use demo trading, " + DEMO,
+    )
+    hosts.add_argument(
+        "--base-url",
+        help=f"any other host (http only on loopback); default: mainnet, {MAINNET}",
+    )
+    parser.add_argument(
+        "--key-file",
+        help="file of NAME=value lines: BYBIT_API_KEY, "
+        "BYBIT_API_SECRET (or BYBIT_PRIVATE_KEY_FILE for RSA)",
+    )
+    parser.add_argument(
+        "--category",
+        type=Category,
+        choices=list(Category),
+        default=Category.LINEAR,
+        help="default: linear",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+
+
+def _add_targets(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "targets",
+        nargs="*",
+        metavar="SYMBOL=LEV",
+        help="e.g. BTCUSDT=10, or ETHUSDT=10/5 for hedge buy/sell",
+    )
+    parser.add_argument(
+        "--all", metavar="LEV", help="every tradable symbol of the category"
+    )
+    parser.add_argument("--file", help="CSV (symbol,leverage) or JSON targets")
+    parser.add_argument(
+        "--policy",
+        type=SnapPolicy,
+        choices=list(SnapPolicy),
+        default=SnapPolicy.DOWN,
+        help="snapping policy (default: down)",
+    )
+    parser.add_argument(
+        "--no-skip-unchanged",
+        action="store_true",
+        help="do not read current leverage; send every symbol",
+    )
+
+
+def _add_simulate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=8123, help="TCP port (0: any)")
+    parser.add_argument("--symbols", type=int, default=600, help="linear symbols")
+    parser.add_argument("--latency-ms", type=float, default=0, help="added delay")
+    parser.add_argument("--seed", type=int, default=0, help="market data seed")
+    parser.add_argument(
+        "--no-rate-limit", action="store_true", help="disable UID and IP limits"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser for every subcommand."""
+    from bybit_leverage.cli import _commands as cmd
+
+    parser = argparse.ArgumentParser(
+        prog="bybit-leverage",
+        description="Set leverage on Bybit V5 perpetuals safely and fast.",
+        epilog="Keys come from BYBIT_API_KEY / BYBIT_API_SECRET or --key-file. "
+        f"The host is mainnet ({MAINNET}) unless --testnet, --demo or --base-url.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {bybit_leverage.__version__}"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    limits = commands.add_parser("limits", help="show leverage filters")
+    limits.add_argument("symbols", nargs="*", metavar="SYMBOL")
+    _add_connection(limits)
+    limits.set_defaults(handler=cmd.cmd_limits)
+
+    plan = commands.add_parser("plan", help="show what would change; writes nothing")
+    _add_targets(plan)
+    _add_connection(plan)
+    plan.set_defaults(handler=cmd.cmd_plan)
+
+    set_ = commands.add_parser("set", help="set leverage")
+    _add_targets(set_)
+    _add_connection(set_)
+    set_.add_argument(
+        "--yes", "-y", action="store_true", help="do not ask for confirmation"
+    )
+    set_.add_argument("--concurrency", type=int, default=20, help="requests in flight")
+    set_.add_argument(
+        "--on-risk-limit",
+        choices=("fail", "clamp"),
+        default="fail",
+        help="on 110013: fail (default) or retry at the allowed maximum",
+    )
+    set_.set_defaults(handler=cmd.cmd_set)
+
+    simulate = commands.add_parser(
+        "simulate", help="serve a loopback Bybit V5 simulator until Ctrl-C"
+    )
+    _add_simulate(simulate)
+
+    demo = commands.add_parser("demo", help="plan and set on the built-in simulator")
+    demo.add_argument(
+        "--symbols", type=int, default=600, help="simulated universe size"
+    )
+    demo.add_argument("--batch", type=int, default=120, help="symbols in the batch")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(handler=cmd.cmd_demo, json=False)
+
+    return parser
