@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,cli,bench]"
+	$(BIN)/python -m pip install --quiet -e ".[cli]" --group dev
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -34,5 +34,6 @@ test: lint typecheck unit
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
+# Back to a fresh checkout: the next `make demo` or `make test` rebuilds .venv.
 clean:
-	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache .pytest_cache .hypothesis

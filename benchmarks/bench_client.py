@@ -29,7 +29,6 @@ import bybit_leverage as bl
 from bybit_leverage import _constants as c
 from bybit_leverage.simulator import spawn
 
-ACCEPT = frozenset({c.LEVERAGE_NOT_MODIFIED})
 PARAMS = {
     "category": "linear",
     "symbol": "BTCUSDT",
@@ -76,16 +75,15 @@ async def client_requests(base: str, n: int, concurrency: int) -> None:
         api_key=KEYS["BYBIT_API_KEY"],
         api_secret=KEYS["BYBIT_API_SECRET"],
         base_url=base,
-        ip_limit=None,  # the simulator's limits are off: measure CPU, not waits
-        pace_endpoints=False,
+        limits=bl.Limits.OFF,  # the simulator's limits are off: CPU, not waits
     ) as client:
         await client.sync_time()  # once per client lifetime, not per request
 
+        await client.get_instruments()  # the listing is cached, as in real use
+
         async def one() -> None:
-            response = await client._request(
-                "POST", c.PATH_SET_LEVERAGE, PARAMS, signed=True, accept=ACCEPT
-            )
-            assert response.envelope.ret_code in (0, c.LEVERAGE_NOT_MODIFIED)
+            result = await client.set_leverage("BTCUSDT", 10)
+            assert result.ok, result
 
         await run_workers(one, n, concurrency)
 

@@ -7,7 +7,9 @@ import pytest
 from bybit_leverage import Credentials, auth_headers, sign_hmac, signature_payload
 from bybit_leverage._signing import verify_rsa
 
-# Known-answer vectors from Bybit's docs (shared/bybit-v5.md, section 2).
+# Known-answer vectors for the string Bybit documents on its "Integration guidance"
+# page (https://bybit-exchange.github.io/docs/v5/guide), computed with Python's
+# hmac and checked with openssl.
 KEY = "CFEJUGQEQPPHGOHGHM"
 SECRET = "VDFZSSPUTKRJMXAVMJXBHEXIPZNZJIZUBVRQ"
 TS = 1658384314791
