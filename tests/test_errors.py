@@ -8,6 +8,8 @@ import pytest
 
 import bybit_leverage as bl
 from bybit_leverage import errors
+from bybit_leverage._retry import should_retry
+from bybit_leverage.errors import Retry
 
 
 @pytest.mark.parametrize(
@@ -16,11 +18,11 @@ from bybit_leverage import errors
         (10000, bl.ExchangeServerError),
         (10001, bl.ParameterError),
         (10002, bl.TimestampError),
-        (10003, bl.AuthenticationError),
-        (10004, bl.AuthenticationError),
-        (10005, bl.AuthenticationError),
+        (10003, bl.InvalidApiKey),
+        (10004, bl.InvalidSignature),
+        (10005, bl.PermissionDenied),
         (10006, bl.RateLimitError),
-        (10010, bl.AuthenticationError),
+        (10010, bl.IPNotAllowed),
         (10016, bl.ExchangeServerError),
         (110013, bl.RiskLimitExceeded),
         (110038, bl.PortfolioMarginUnsupported),
@@ -39,6 +41,83 @@ def test_ret_codes_map_to_specific_classes(code: int, cls: type[bl.APIError]) ->
         "/v5/position/set-leverage",
     )
     assert str(exc) == f"/v5/position/set-leverage: retCode={code} 'some message'"
+
+
+# The catalogue, row by row: retCode -> class and retry class. Codes and meanings
+# from https://bybit-exchange.github.io/docs/v5/error and the endpoint pages.
+CATALOGUE = [
+    (10000, bl.ExchangeServerError, Retry.BACKOFF),
+    (10001, bl.ParameterError, Retry.NEVER),
+    (10002, bl.TimestampError, Retry.RESYNC),
+    (10003, bl.InvalidApiKey, Retry.NEVER),
+    (10004, bl.InvalidSignature, Retry.NEVER),
+    (10005, bl.PermissionDenied, Retry.NEVER),
+    (10006, bl.RateLimitError, Retry.WAIT),
+    (10010, bl.IPNotAllowed, Retry.NEVER),
+    (10016, bl.ExchangeServerError, Retry.BACKOFF),
+    (10028, bl.UnifiedAccountRequired, Retry.NEVER),
+    (33004, bl.ApiKeyExpired, Retry.NEVER),
+    (100028, bl.UnifiedAccountForbidden, Retry.NEVER),
+    (110013, bl.RiskLimitExceeded, Retry.NEVER),
+    (110024, bl.PositionExists, Retry.NEVER),
+    (110025, bl.PositionModeNotModified, Retry.NEVER),
+    (110026, bl.MarginModeNotModified, Retry.NEVER),
+    (110028, bl.OpenOrdersExist, Retry.NEVER),
+    (110029, bl.HedgeModeUnavailable, Retry.NEVER),
+    (110036, bl.CrossMarginForbidsLeverage, Retry.NEVER),
+    (110038, bl.PortfolioMarginUnsupported, Retry.NEVER),
+    (110043, None, Retry.NEVER),
+    (110044, bl.MarginCheckFailed, Retry.NEVER),
+    (110045, bl.MarginCheckFailed, Retry.NEVER),
+    (110046, bl.MarginCheckFailed, Retry.NEVER),
+    (110073, bl.MarginModeFailed, Retry.NEVER),
+    (110074, bl.ContractNotLive, Retry.NEVER),
+    (110077, bl.PortfolioMarginUnsupported, Retry.NEVER),
+    (3400045, bl.MarginModeFailed, Retry.NEVER),
+]
+
+
+@pytest.mark.parametrize(("code", "cls", "retry"), CATALOGUE)
+def test_the_catalogue(code: int, cls: type[bl.APIError] | None, retry: Retry) -> None:
+    info = errors.RET_CODES[code]
+    assert (info.error, info.retry) == (cls, retry)
+    exc = errors.error_for_ret_code(code, "m", "/p")
+    if cls is None:  # a success: never raised by the client, generic if built
+        assert type(exc) is bl.APIError
+        assert not should_retry(exc)
+        return
+    assert type(exc) is cls
+    assert exc.retry is retry
+    assert should_retry(exc) is (retry is not Retry.NEVER)
+    assert isinstance(exc, bl.RequestFailed)
+
+
+def test_every_catalogued_code_is_in_the_table() -> None:
+    assert sorted(errors.RET_CODES) == [code for code, _, _ in CATALOGUE]
+
+
+def test_3400045_carries_its_reasons() -> None:
+    result = {
+        "reasons": [
+            {"reasonCode": "3400046", "reasonMsg": "open orders"},
+            {"reasonCode": "3400047", "reasonMsg": "position exists"},
+        ]
+    }
+    exc = errors.error_for_ret_code(
+        3400045, "Set margin mode failed", "/p", result=result
+    )
+    assert isinstance(exc, bl.MarginModeFailed)
+    assert exc.reasons == (("3400046", "open orders"), ("3400047", "position exists"))
+    assert str(exc).endswith("3400046 open orders; 3400047 position exists")
+    assert (
+        errors.error_for_ret_code(3400045, "m", "/p", result={"reasons": 3}).reasons
+        == ()
+    )
+
+
+def test_an_unknown_key_names_the_host() -> None:
+    exc = bl.InvalidApiKey(10003, "API key is invalid.", "/v5/account/info", "testnet")
+    assert "testnet does not know this API key" in str(exc)
 
 
 def test_risk_limit_carries_the_allowed_maximum() -> None:
@@ -118,7 +197,12 @@ def test_errors_chain_note_and_pickle() -> None:
 
 def test_the_docstring_draws_every_public_error() -> None:
     doc = errors.__doc__ or ""
-    names = [n for n in errors.__all__ if n[0].isupper()]
+    names = [
+        name
+        for name in errors.__all__
+        if isinstance(cls := getattr(errors, name), type)
+        and issubclass(cls, BaseException)
+    ]
     assert names
     for name in names:
         assert name in doc, f"{name} is missing from the tree in errors.py"

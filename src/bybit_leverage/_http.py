@@ -280,7 +280,9 @@ class RequestCore:
                 if code == c.TOO_MANY_VISITS
                 else None
             )
-            raise error_for_ret_code(code, envelope.ret_msg, path, reset_at_ms=reset)
+            raise error_for_ret_code(
+                code, envelope.ret_msg, path, reset_at_ms=reset, result=envelope.result
+            )
         return envelope
 
     async def _fetch_server_ms(self) -> int:

@@ -14,11 +14,10 @@ from collections.abc import Callable
 from typing import Final
 
 from bybit_leverage.errors import (
-    ExchangeServerError,
+    APIError,
     HTTPStatusError,
     IPRateLimited,
-    RateLimitError,
-    TimestampError,
+    Retry,
     TransportError,
 )
 
@@ -49,7 +48,7 @@ def should_retry(exc: BaseException) -> bool:
         return False
     if isinstance(exc, HTTPStatusError):
         return exc.status in _RETRY_STATUSES or 500 <= exc.status <= 599
-    return isinstance(exc, ExchangeServerError | RateLimitError | TimestampError)
+    return isinstance(exc, APIError) and exc.retry is not Retry.NEVER
 
 
 def backoff_delay(
