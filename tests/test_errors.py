@@ -109,10 +109,9 @@ def test_3400045_carries_its_reasons() -> None:
     assert isinstance(exc, bl.MarginModeFailed)
     assert exc.reasons == (("3400046", "open orders"), ("3400047", "position exists"))
     assert str(exc).endswith("3400046 open orders; 3400047 position exists")
-    assert (
-        errors.error_for_ret_code(3400045, "m", "/p", result={"reasons": 3}).reasons
-        == ()
-    )
+    odd = errors.error_for_ret_code(3400045, "m", "/p", result={"reasons": 3})
+    assert isinstance(odd, bl.MarginModeFailed)
+    assert odd.reasons == ()
 
 
 def test_an_unknown_key_names_the_host() -> None:
