@@ -173,3 +173,9 @@ __all__ = [
     "error_for_ret_code",
     "parse_risk_limit_max",
 ]
+
+# Show (and pickle) every class under the public path users import it from.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type):
+        _obj.__module__ = __name__
