@@ -11,7 +11,7 @@ from bybit_leverage.simulator import ENDPOINTS, BybitSimulator, Fault
 
 from .helpers import Api
 
-pytestmark = pytest.mark.looptime
+pytestmark = [pytest.mark.looptime, pytest.mark.bybit_sim(seed=7)]
 
 
 @pytest.mark.parametrize(

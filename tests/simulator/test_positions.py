@@ -9,6 +9,8 @@ from .helpers import Api
 SYMBOL_INFO = "/v5/position/symbol-info"
 POSITIONS = "/v5/position/list"
 
+pytestmark = pytest.mark.bybit_sim(seed=7)
+
 
 async def test_symbol_info_lists_every_symbol(api: Api, sim: BybitSimulator) -> None:
     sim.account.set_position_mode("ETHUSDT", hedge=True)

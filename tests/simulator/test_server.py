@@ -18,7 +18,7 @@ from bybit_leverage.simulator import BybitSimulator, read_banner, serve
 
 from .helpers import Api
 
-pytestmark = pytest.mark.looptime
+pytestmark = [pytest.mark.looptime, pytest.mark.bybit_sim(seed=7)]
 
 
 async def _admin(
