@@ -179,13 +179,7 @@ class SimAccount:
 
     @property
     def key(self) -> SimKey:
-        """The primary (first) API key.
-
-        Raises:
-            LookupError: If the account has no key.
-        """
-        if not self.keys:
-            raise LookupError(f"account {self.uid} has no API key")
+        """The primary (first) API key (every account is made with one)."""
         return self.keys[0]
 
     @property
