@@ -3,17 +3,12 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 from typing import Any
 
 import aiohttp
 import pytest
 
-from bybit_leverage import cli
 from bybit_leverage.simulator import BybitSimulator, read_banner, serve
 
 from .helpers import Api
@@ -141,10 +136,10 @@ async def test_serve_until_stopped(session: aiohttp.ClientSession) -> None:
     banner = read_banner(io.StringIO(out.getvalue()))
     async with session.get(f"{banner.url}/v5/market/time") as response:
         assert response.status == 200
-    assert f"BYBIT_API_KEY={banner.api_key}" in out.getvalue()
+    assert f"export BYBIT_API_KEY={banner.api_key}" in out.getvalue()
     stop.set()
     await task
-    assert out.getvalue().endswith("Simulator stopped.\n")
+    assert out.getvalue().endswith("# Simulator stopped.\n")
 
 
 def _free_port() -> int:
@@ -152,66 +147,3 @@ def _free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
-
-
-def test_cli_simulate_serves_until_sigint() -> None:
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [
-            sys.executable,
-            "-m",
-            "bybit_leverage",
-            "simulate",
-            "--port",
-            str(port),
-            "--symbols",
-            "5",
-            "--no-rate-limit",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert f"http://127.0.0.1:{port}" in first
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
-            conn.sendall(
-                b"GET /v5/market/time HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-            )
-            assert conn.recv(12) == b"HTTP/1.1 200"
-        process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:  # pragma: no cover - only when the test fails
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0
-    assert "Simulator stopped." in rest
-
-
-def test_cli_without_command_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main([]) == 2
-    assert "simulate" in capsys.readouterr().out
-
-
-def test_cli_simulate_passes_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
-    import bybit_leverage.simulator as package
-
-    seen: dict[str, Any] = {}
-
-    def fake_run(**options: Any) -> int:
-        seen.update(options)
-        return 0
-
-    monkeypatch.setattr(package, "run", fake_run)
-    argv = ["simulate", "--port", "0", "--symbols", "9", "--latency-ms", "20"]
-    assert cli.main([*argv, "--seed", "3", "--no-rate-limit"]) == 0
-    assert seen == {
-        "port": 0,
-        "symbols": 9,
-        "latency_ms": 20.0,
-        "seed": 3,
-        "rate_limit": False,
-    }
