@@ -148,6 +148,11 @@ async def test_stats_and_request_log(api: Api, sim: BybitSimulator) -> None:
     assert second.ret_code == 110043
     assert third.raw_query == "category=linear&symbol=BTCUSDT"
     assert first.headers["X-BAPI-API-KEY"] == sim.api_key
+    assert first.headers["X-BAPI-SIGN"] == "<redacted>"
+    signature = api.sign(
+        first.body.decode(), timestamp=int(first.headers["X-BAPI-TIMESTAMP"])
+    )
+    assert signature["X-BAPI-SIGN"] not in repr(sim.requests)
     assert all(sim.api_secret not in repr(r) for r in sim.requests)
     assert first.loop_time <= second.loop_time <= third.loop_time
     with pytest.raises(AttributeError):

@@ -40,6 +40,8 @@ HANG_SECONDS: Final = 3600.0
 FAR_RESET_MS: Final = 60_000
 #: Headers never written to the request log (credentials a proxy might add).
 _UNLOGGED: Final = frozenset({"authorization", "cookie", "proxy-authorization"})
+#: Headers logged by name only: a signature is as good as a secret while it is fresh.
+_REDACTED: Final = frozenset({"x-bapi-sign"})
 _FIRST_UID: Final = 100_001
 
 #: An endpoint's rules: a function of the request, raising Refused to refuse.
@@ -56,8 +58,9 @@ class SimRequest:
         endpoint: Endpoint name (``"set-leverage"``, ...).
         raw_query: The query string exactly as sent (still percent-encoded).
         body: The raw body.
-        headers: Request headers (credentials other than the API key, such as
-            cookies, are dropped; the API secret is never sent, so never logged).
+        headers: Request headers. Credentials other than the API key, such as
+            cookies, are dropped and ``X-BAPI-SIGN`` reads ``<redacted>``; the
+            API secret is never sent, so never logged.
         status: HTTP status answered, or ``None`` when the connection was
             aborted or left hanging.
         ret_code: The envelope's retCode, when a whole JSON envelope was sent.
@@ -184,7 +187,9 @@ class SimCore:
         if reply.status is not None:
             entry.http[reply.status] += 1
         headers = {
-            k: v for k, v in request.headers.items() if k.lower() not in _UNLOGGED
+            k: "<redacted>" if k.lower() in _REDACTED else v
+            for k, v in request.headers.items()
+            if k.lower() not in _UNLOGGED
         }
         self._log.append(
             SimRequest(

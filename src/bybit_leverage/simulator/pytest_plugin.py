@@ -55,8 +55,6 @@ async def bybit_sim(request: pytest.FixtureRequest) -> AsyncIterator[BybitSimula
 
     options: dict[str, Any] = dict(DEFAULTS)
     for marker in reversed(list(request.node.iter_markers("bybit_sim"))):
-        if marker.args:
-            raise TypeError("@pytest.mark.bybit_sim takes keyword arguments only")
         options.update(marker.kwargs)
     async with BybitSimulator(**options) as sim:
         yield sim
