@@ -15,9 +15,9 @@ PINNED_MS = 1_700_000_000_000
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[BybitSimulator]:
-    async with BybitSimulator(symbols=60, seed=7) as simulator:
-        yield simulator
+def sim(bybit_sim: BybitSimulator) -> BybitSimulator:
+    """The plugin's ``bybit_sim`` (modules here mark it ``bybit_sim(seed=7)``)."""
+    return bybit_sim
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from .helpers import Api
 
 SYMBOL_INFO = "/v5/position/symbol-info"
 
+pytestmark = pytest.mark.bybit_sim(seed=7)
+
 
 @pytest.fixture
 async def pinned(session: aiohttp.ClientSession) -> AsyncIterator[Api]:

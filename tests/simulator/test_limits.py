@@ -13,7 +13,7 @@ from bybit_leverage.simulator._limits import RollingWindow
 from .conftest import PINNED_MS
 from .helpers import Api
 
-pytestmark = pytest.mark.looptime
+pytestmark = [pytest.mark.looptime, pytest.mark.bybit_sim(seed=7)]
 
 
 async def test_rolling_window_edges() -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections import Counter
 from decimal import Decimal
+from typing import Any
 from urllib.parse import unquote
 
 import aiohttp
@@ -21,6 +22,8 @@ ITEM_FIELDS = {
     "launchTime", "deliveryTime", "priceScale", "leverageFilter", "priceFilter",
     "lotSizeFilter", "fundingInterval",
 }  # fmt: skip
+
+pytestmark = pytest.mark.bybit_sim(seed=7)
 
 
 async def test_universe_is_a_function_of_the_seed() -> None:
@@ -89,9 +92,8 @@ async def test_cursor_round_trip_and_refusals() -> None:
     cursor = encode_cursor(500, "linear|None")
     assert cursor.endswith("%3D%3D")
     assert decode_cursor(unquote(cursor), "linear|None") == 500
-    assert (
-        decode_cursor(cursor, "linear|None") is None
-    )  # not decoded: "%" is not base64
+    # still percent-encoded (the client encoded it once more): decoded again
+    assert decode_cursor(cursor, "linear|None") == 500
     assert decode_cursor(unquote(cursor), "inverse|None") is None
     assert decode_cursor("!!", "linear|None") is None
 
@@ -191,14 +193,13 @@ async def test_symbol_and_base_coin_filters(api: Api, sim: BybitSimulator) -> No
     "query",
     [
         "",
-        "category=spot",
+        "category=futures",
         "category=linear&limit=0",
         "category=linear&limit=1001",
         "category=linear&limit=ten",
         "category=linear&status=Live",
         "category=linear&cursor=garbage",
-        # a real cursor encoded twice
-        "category=linear&cursor=MjB8bGluZWFyfE5vbmV8Tm9uZXxOb25lfg%253D%253D",
+        "category=linear&cursor=%25%25",
     ],
 )
 async def test_bad_instrument_queries_are_10001(api: Api, query: str) -> None:
@@ -215,3 +216,60 @@ async def test_cursor_is_bound_to_its_filters(api: Api) -> None:
     )
     assert other.ret_code == 10001
     assert "cursor" in other.ret_msg
+
+
+@pytest.mark.parametrize("encode", [lambda c: c, lambda c: c.replace("%", "%25")])
+async def test_cursor_sent_verbatim_or_encoded_once_more(api: Api, encode: Any) -> None:
+    first = await api.public(INSTRUMENTS, "category=linear&limit=5")
+    cursor = first.result["nextPageCursor"]
+    assert cursor.endswith("%3D%3D")
+    sent = encode(cursor)
+    second = await api.public(INSTRUMENTS, f"category=linear&limit=5&cursor={sent}")
+    assert second.ret_code == 0
+    names = [i["symbol"] for i in first.result["list"] + second.result["list"]]
+    assert len(set(names)) == 10
+
+
+async def test_spot_lists_a_few_pairs_and_option_none(api: Api) -> None:
+    spot = (await api.public(INSTRUMENTS, "category=spot")).result
+    assert spot["category"] == "spot"
+    assert {i["symbol"] for i in spot["list"]} >= {"BTCUSDT", "ETHUSDT"}
+    for item in spot["list"]:
+        assert item["status"] == "Trading"
+        assert set(item["lotSizeFilter"]) >= {"basePrecision", "minOrderQty"}
+        assert "leverageFilter" not in item
+    eth = await api.public(INSTRUMENTS, "category=spot&baseCoin=ETH")
+    assert [i["symbol"] for i in eth.result["list"]] == ["ETHUSDT"]
+    btc = await api.public(INSTRUMENTS, "category=spot&symbol=BTCUSDT")
+    assert [i["symbol"] for i in btc.result["list"]] == ["BTCUSDT"]
+    closed = await api.public(INSTRUMENTS, "category=spot&status=Closed")
+    assert closed.result["list"] == []
+    bad = await api.public(INSTRUMENTS, "category=spot&status=Open")
+    assert bad.ret_code == 10001
+    option = (await api.public(INSTRUMENTS, "category=option&baseCoin=BTC")).result
+    assert (option["category"], option["list"], option["nextPageCursor"]) == (
+        "option",
+        [],
+        "",
+    )
+
+
+async def test_delisting_between_plan_and_send(api: Api, sim: BybitSimulator) -> None:
+    before = await api.public(INSTRUMENTS, "category=linear&symbol=ETHUSDT")
+    assert before.result["list"][0]["status"] == "Trading"
+    sim.set_status("ETHUSDT", "Closed")
+    reply = await api.set_leverage("ETHUSDT", "5")
+    assert reply.ret_code == 110074
+    after = await api.public(INSTRUMENTS, "category=linear&symbol=ETHUSDT")
+    assert after.result["list"][0]["status"] == "Closed"
+    trading = await api.public(INSTRUMENTS, "category=linear&limit=1000")
+    assert "ETHUSDT" not in {i["symbol"] for i in trading.result["list"]}
+    sim.set_status("ETHUSDT", InstrumentStatus.TRADING)
+    assert (await api.set_leverage("ETHUSDT", "5")).ret_code == 0
+    assert (
+        sim.universe.by_symbol["ETHUSDT"].instrument.status is InstrumentStatus.TRADING
+    )
+    with pytest.raises(KeyError):
+        sim.set_status("NOPE", "Closed")
+    with pytest.raises(ValueError, match="Gone"):
+        sim.set_status("ETHUSDT", "Gone")

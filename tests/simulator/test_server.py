@@ -3,22 +3,18 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 from typing import Any
 
 import aiohttp
 import pytest
 
-from bybit_leverage import cli
+from bybit_leverage._signing import Credentials
 from bybit_leverage.simulator import BybitSimulator, read_banner, serve
 
 from .helpers import Api
 
-pytestmark = pytest.mark.looptime
+pytestmark = [pytest.mark.looptime, pytest.mark.bybit_sim(seed=7)]
 
 
 async def _admin(
@@ -141,10 +137,10 @@ async def test_serve_until_stopped(session: aiohttp.ClientSession) -> None:
     banner = read_banner(io.StringIO(out.getvalue()))
     async with session.get(f"{banner.url}/v5/market/time") as response:
         assert response.status == 200
-    assert f"BYBIT_API_KEY={banner.api_key}" in out.getvalue()
+    assert f"export BYBIT_API_KEY={banner.api_key}" in out.getvalue()
     stop.set()
     await task
-    assert out.getvalue().endswith("Simulator stopped.\n")
+    assert out.getvalue().endswith("# Simulator stopped.\n")
 
 
 def _free_port() -> int:
@@ -154,64 +150,109 @@ def _free_port() -> int:
     return port
 
 
-def test_cli_simulate_serves_until_sigint() -> None:
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [
-            sys.executable,
-            "-m",
-            "bybit_leverage",
-            "simulate",
-            "--port",
-            str(port),
-            "--symbols",
-            "5",
-            "--no-rate-limit",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+async def test_admin_account_key_position_and_listing_routes(
+    api: Api, sim: BybitSimulator, session: aiohttp.ClientSession
+) -> None:
+    status, account = await _admin(
+        session,
+        sim,
+        "POST",
+        "account",
+        {"margin_mode": "isolated", "unified_status": 6},
     )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert f"http://127.0.0.1:{port}" in first
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
-            conn.sendall(
-                b"GET /v5/market/time HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-            )
-            assert conn.recv(12) == b"HTTP/1.1 200"
-        process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:  # pragma: no cover - only when the test fails
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0
-    assert "Simulator stopped." in rest
+    assert status == 200
+    assert (account["uid"], account["margin_mode"], account["unified_status"]) == (
+        sim.account.uid,
+        "ISOLATED_MARGIN",
+        6,
+    )
+    assert account["keys"][0]["api_key"] == sim.api_key
+    assert sim.api_secret not in json.dumps(account)
+    status, key = await _admin(
+        session, sim, "POST", "keys", {"read_only": True, "ips": ["127.0.0.1"]}
+    )
+    assert (status, key["uid"]) == (200, sim.account.uid)
+    reader = Api(session, sim.url, Credentials.hmac(key["api_key"], key["api_secret"]))
+    assert (await reader.set_leverage("BTCUSDT", "5")).ret_code == 10005
+    status, sub = await _admin(
+        session,
+        sim,
+        "POST",
+        "accounts",
+        {"parent_uid": sim.account.uid, "contract_trade": ["Order"], "expired": True},
+    )
+    assert sim.accounts[sub["uid"]].parent_uid == sim.account.uid
+    expired = Api(session, sim.url, Credentials.hmac(sub["api_key"], sub["api_secret"]))
+    assert (await expired.get("/v5/account/info", "")).ret_code == 33004
+    status, position = await _admin(
+        session,
+        sim,
+        "POST",
+        "position",
+        {"symbol": "ETHUSDT", "hedge": True, "value": "2500", "side": "Sell"},
+    )
+    assert (position["hedge"], position["value"]) == (True, "2500")
+    assert (await api.set_leverage("ETHUSDT", "10", "5")).ret_code == 0
+    status, lowered = await _admin(
+        session,
+        sim,
+        "POST",
+        "lower-leverage",
+        {"symbol": "ETHUSDT", "leverage": 4, "reduce_only": True},
+    )
+    assert (lowered["leverage"], lowered["reduce_only"]) == (["4", "4"], True)
+    assert sim.account.state("ETHUSDT").sys_updated_ms is not None
+    status, moved = await _admin(
+        session,
+        sim,
+        "POST",
+        "position",
+        {"symbol": "ETHUSDT", "leverage": "12", "reduce_only": False},
+    )
+    assert (moved["leverage"], moved["reduce_only"]) == (["12", "12"], False)
+    status, listed = await _admin(
+        session, sim, "POST", "status", {"symbol": "BTCUSDT", "status": "Closed"}
+    )
+    assert listed == {"symbol": "BTCUSDT", "status": "Closed"}
+    assert (await api.set_leverage("BTCUSDT", "5")).ret_code == 110074
+    status, accounts = await _admin(session, sim, "GET", "accounts")
+    assert [a["uid"] for a in accounts] == sorted(sim.accounts)
+    assert accounts[0]["positions"] == {"ETHUSDT": "2500"}
 
 
-def test_cli_without_command_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main([]) == 2
-    assert "simulate" in capsys.readouterr().out
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("account", {"uid": 1}),
+        ("account", {"uid": "x"}),
+        ("account", {"margin_mode": "hybrid"}),
+        ("accounts", {"parent_uid": 1}),
+        ("keys", {"ips": "127.0.0.1"}),
+        ("position", {"value": "1"}),
+        ("position", {"symbol": "BTCUSDT", "value": 1.5}),
+        ("position", {"symbol": "BTCUSDT", "value": "lots"}),
+        ("position", {"symbol": "NOPE", "hedge": True}),
+        ("lower-leverage", {"symbol": "BTCUSDT", "leverage": "1000"}),
+        ("status", {"symbol": "BTCUSDT", "status": "Gone"}),
+    ],
+)
+async def test_admin_refuses_bad_account_bodies(
+    sim: BybitSimulator, session: aiohttp.ClientSession, path: str, body: Any
+) -> None:
+    status, answer = await _admin(session, sim, "POST", path, body)
+    assert status == 400
+    assert answer["error"]
 
 
-def test_cli_simulate_passes_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
-    import bybit_leverage.simulator as package
-
-    seen: dict[str, Any] = {}
-
-    def fake_run(**options: Any) -> int:
-        seen.update(options)
-        return 0
-
-    monkeypatch.setattr(package, "run", fake_run)
-    argv = ["simulate", "--port", "0", "--symbols", "9", "--latency-ms", "20"]
-    assert cli.main([*argv, "--seed", "3", "--no-rate-limit"]) == 0
-    assert seen == {
-        "port": 0,
-        "symbols": 9,
-        "latency_ms": 20.0,
-        "seed": 3,
-        "rate_limit": False,
-    }
+@pytest.mark.bybit_sim(symbols=5, rate_limit=False, latency_ms=20, seed=3)
+async def test_the_marker_configures_bybit_sim(
+    bybit_sim: BybitSimulator, session: aiohttp.ClientSession
+) -> None:
+    assert len(bybit_sim.universe.by_category["linear"]) == 5  # type: ignore[index]
+    assert not bybit_sim.rate_limit
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    async with session.get(f"{bybit_sim.url}/v5/market/time") as response:
+        assert response.status == 200
+    assert loop.time() - started == pytest.approx(0.02, abs=0.005)
+    assert bybit_sim.api_key == BybitSimulator(symbols=2, seed=3).api_key

@@ -12,6 +12,8 @@ from .helpers import Api
 
 PATH = "/v5/position/set-leverage"
 
+pytestmark = pytest.mark.bybit_sim(seed=7)
+
 
 def _first(sim: BybitSimulator, status: InstrumentStatus, **wire: str) -> str:
     return next(

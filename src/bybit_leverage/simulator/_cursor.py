@@ -1,9 +1,11 @@
 """Opaque Instruments Info cursors, sent already URL-encoded as Bybit sends them.
 
 A cursor is base64 of the next offset and a fingerprint of the query's filters,
-padded so it always ends in ``==`` and is percent-encoded (``%3D%3D``). A client
-that sends it back verbatim pages on; one that decodes it or encodes it twice
-gets retCode 10001, as it would from Bybit.
+padded so it always ends in ``==`` and is percent-encoded (``%3D%3D``), as
+https://bybit-exchange.github.io/docs/v5/market/instrument sends
+``nextPageCursor``. A client that sends it back verbatim pages on; so does one
+that percent-encodes it once more (npm ``bybit-api`` and ccxt send ``%253D``),
+and one that decodes it before sending (the server then sees ``==`` as sent).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 from typing import Final
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 __all__ = ["decode_cursor", "encode_cursor"]
 
@@ -29,7 +31,11 @@ def decode_cursor(value: str, fingerprint: str) -> int | None:
     """Return the offset in a cursor (as the server sees it: URL-decoded once).
 
     ``None`` when the cursor is not one of ours or was made for other filters.
+    A cursor still percent-encoded (it was encoded twice) is decoded once more:
+    ``%`` never occurs in base64.
     """
+    if "%" in value:
+        value = unquote(value)
     try:
         text = base64.b64decode(value, validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):

@@ -16,6 +16,9 @@ ENDPOINTS: Final = (
     "set-leverage",
     "symbol-info",
     "position-list",
+    "account-info",
+    "query-api",
+    "coin-info",
 )
 #: Matches every endpoint.
 ANY: Final = "*"
@@ -33,13 +36,26 @@ class Fault(enum.StrEnum):
     RET_10016 = "ret_10016"
     """HTTP 200, retCode 10016 (transient server error)."""
     RET_10006 = "ret_10006"
-    """HTTP 200, retCode 10006 (too many visits)."""
+    """HTTP 200, retCode 10006 (too many visits) with the X-Bapi-Limit headers."""
+    RET_10006_NO_RESET = "ret_10006_no_reset"
+    """10006 without the ``X-Bapi-Limit-Reset-Timestamp`` header."""
+    RET_10006_FAR_RESET = "ret_10006_far_reset"
+    """10006 whose reset header is 60 seconds away."""
     RESET = "reset"
-    """The connection is aborted with no response."""
+    """The connection is aborted with no response; the handler does not run."""
+    RESET_AFTER_WRITE = "reset_after_write"
+    """The handler runs and its change lands, then the connection is aborted."""
     HANG = "hang"
     """No answer for an hour of loop time (or until the simulator closes)."""
     MALFORMED_JSON = "malformed_json"
-    """HTTP 200 with a truncated JSON body."""
+    """HTTP 200 with a broken JSON body; the handler does not run."""
+    TRUNCATED = "truncated"
+    """HTTP 200, the handler's real answer cut off mid-JSON (its change lands)."""
+
+    @property
+    def runs_handler(self) -> bool:
+        """Whether the endpoint still runs (and its change lands) under this fault."""
+        return self in (Fault.RESET_AFTER_WRITE, Fault.TRUNCATED)
 
 
 @define

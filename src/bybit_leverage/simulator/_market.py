@@ -8,12 +8,13 @@ rendering of every item is computed once, not per request.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final
 
+import attrs
 from attrs import field, frozen
 
 from bybit_leverage._wire import instrument_to_wire
@@ -25,7 +26,7 @@ from bybit_leverage.models import (
     LeverageFilter,
 )
 
-__all__ = ["RiskTier", "SimInstrument", "Universe", "build_universe"]
+__all__ = ["SPOT", "RiskTier", "SimInstrument", "Universe", "build_universe"]
 
 #: Symbols every universe lists, so examples and docs work against any seed.
 WELL_KNOWN: Final = ("BTCUSDT", "ETHUSDT")
@@ -110,6 +111,30 @@ class SimInstrument:
             and ins.settle_coin == "USDT"
         )
 
+    @property
+    def qty_step(self) -> Decimal:
+        """The order quantity step (``lotSizeFilter.qtyStep``)."""
+        return Decimal(self.wire["lotSizeFilter"]["qtyStep"])
+
+    @property
+    def mark_price(self) -> Decimal:
+        """A plausible mark price on the tick grid, a function of the symbol alone."""
+        tick = Decimal(self.wire["priceFilter"]["tickSize"])
+        rng = random.Random(f"mark-{self.symbol}")  # str seeds hash the same every run
+        price = Decimal(repr(10 ** rng.uniform(-1, 4.5))).quantize(tick)
+        return max(price, tick)
+
+    def with_status(self, status: InstrumentStatus) -> SimInstrument:
+        """The same contract under another listing status."""
+        wire = dict(self.wire)
+        wire["status"] = status.value
+        wire["isPreListing"] = status is InstrumentStatus.PRE_LAUNCH
+        return SimInstrument(
+            attrs.evolve(self.instrument, status=status),
+            self.tiers,
+            MappingProxyType(wire),
+        )
+
     def tier_max(self, position_value: Decimal) -> Decimal:
         """Return the highest leverage allowed for a position of this value."""
         for tier in self.tiers:
@@ -118,19 +143,56 @@ class SimInstrument:
         return self.tiers[-1].max_leverage
 
 
-@frozen
 class Universe:
-    """Every listed contract, by category and by symbol, in symbol order."""
+    """Every listed contract, by category and by symbol, in symbol order.
 
-    by_category: Mapping[Category, tuple[SimInstrument, ...]]
-    by_symbol: Mapping[str, SimInstrument]
+    Args:
+        contracts: Every contract, in any order.
+    """
+
+    def __init__(self, contracts: Sequence[SimInstrument]) -> None:
+        ordered = sorted(contracts, key=lambda s: s.symbol)
+        self._by_symbol = {s.symbol: s for s in ordered}
+        self._by_category = {
+            category: tuple(s for s in ordered if s.instrument.category is category)
+            for category in Category
+        }
+
+    @property
+    def by_category(self) -> Mapping[Category, tuple[SimInstrument, ...]]:
+        """Contracts by category, in symbol order."""
+        return MappingProxyType(self._by_category)
+
+    @property
+    def by_symbol(self) -> Mapping[str, SimInstrument]:
+        """Contracts by symbol."""
+        return MappingProxyType(self._by_symbol)
 
     def get(self, category: Category, symbol: str) -> SimInstrument | None:
         """Return the instrument listed under ``symbol`` in ``category``, if any."""
-        found = self.by_symbol.get(symbol)
+        found = self._by_symbol.get(symbol)
         if found is None or found.instrument.category is not category:
             return None
         return found
+
+    def set_status(self, symbol: str, status: InstrumentStatus | str) -> SimInstrument:
+        """Change a contract's listing status (a delisting, a launch) in place.
+
+        Raises:
+            KeyError: If the symbol is not listed.
+            ValueError: For an unknown status.
+        """
+        wanted = InstrumentStatus(status)
+        old = self._by_symbol.get(symbol)
+        if old is None:
+            raise KeyError(f"symbol {symbol!r} is not listed")
+        new = old.with_status(wanted)
+        self._by_symbol[symbol] = new
+        category = old.instrument.category
+        self._by_category[category] = tuple(
+            new if s.symbol == symbol else s for s in self._by_category[category]
+        )
+        return new
 
 
 def _tiers(rule: LeverageFilter, rng: random.Random) -> tuple[RiskTier, ...]:
@@ -329,9 +391,40 @@ def build_universe(symbols: int, seed: int) -> Universe:
                 delivery=delivery,
             )
         )
-    by_category = {
-        Category.LINEAR: tuple(sorted(linear, key=lambda s: s.symbol)),
-        Category.INVERSE: tuple(sorted(inverse, key=lambda s: s.symbol)),
-    }
-    by_symbol = {s.symbol: s for group in by_category.values() for s in group}
-    return Universe(MappingProxyType(by_category), MappingProxyType(by_symbol))
+    return Universe([*linear, *inverse])
+
+
+def _spot(base: str, price_tick: str, base_precision: str) -> Mapping[str, Any]:
+    return MappingProxyType(
+        {
+            "symbol": f"{base}USDT",
+            "baseCoin": base,
+            "quoteCoin": "USDT",
+            "innovation": "0",
+            "status": "Trading",
+            "marginTrading": "utaOnly",
+            "stTag": "0",
+            "lotSizeFilter": {
+                "basePrecision": base_precision,
+                "quotePrecision": "0.00000001",
+                "minOrderQty": base_precision,
+                "maxOrderQty": "1000000",
+                "minOrderAmt": "1",
+                "maxOrderAmt": "2000000",
+            },
+            "priceFilter": {"tickSize": price_tick},
+            "riskParameters": {"priceLimitRatioX": "0.05", "priceLimitRatioY": "0.05"},
+        }
+    )
+
+
+#: A few spot pairs for ``category=spot`` (clients that load every market ask for
+#: them; this SDK never does), in the item shape of
+#: https://bybit-exchange.github.io/docs/v5/market/instrument.
+SPOT: Final = (
+    _spot("BTC", "0.1", "0.000001"),
+    _spot("DOGE", "0.00001", "0.1"),
+    _spot("ETH", "0.01", "0.00001"),
+    _spot("SOL", "0.01", "0.001"),
+    _spot("XRP", "0.0001", "0.01"),
+)
