@@ -59,10 +59,14 @@ def _close_the_loop_looptime_opens(request: pytest.FixtureRequest) -> Iterator[N
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[BybitSimulator]:
-    """A simulated Bybit (120 linear symbols) on loopback."""
-    async with BybitSimulator(symbols=120, seed=3) as simulator:
-        yield simulator
+def sim(bybit_sim: BybitSimulator) -> BybitSimulator:
+    """The package's own ``bybit_sim`` fixture, configured by ``bybit_sim`` markers.
+
+    One fixture for every test: client tests mark their modules
+    ``bybit_sim(symbols=120, seed=3)``, the CLI's ``(symbols=80, seed=2)``, the
+    simulator's ``(seed=7)``.
+    """
+    return bybit_sim
 
 
 @pytest.fixture

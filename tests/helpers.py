@@ -27,3 +27,18 @@ def tradable(sim: BybitSimulator, count: int) -> list[str]:
     ]
     assert len(symbols) >= count
     return symbols[:count]
+
+
+def private_requests(sim: BybitSimulator) -> int:
+    """Requests to private endpoints (what a report counts as ``requests_sent``)."""
+    public = {"time", "instruments-info"}
+    return sum(
+        int(entry["requests"])
+        for endpoint, entry in sim.stats().items()
+        if endpoint not in public
+    )
+
+
+def requests_to(sim: BybitSimulator, endpoint: str) -> int:
+    """Requests that reached one endpoint of the simulator."""
+    return int(sim.stats().get(endpoint, {}).get("requests", 0))

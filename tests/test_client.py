@@ -35,7 +35,7 @@ from bybit_leverage import _constants as c
 from bybit_leverage.simulator import BybitSimulator, SimRequest
 from bybit_leverage.simulator import _app as sim_app
 
-pytestmark = pytest.mark.looptime
+pytestmark = [pytest.mark.looptime, pytest.mark.bybit_sim(symbols=120, seed=3)]
 
 #: Sends per call in these tests (the client's default).
 MAX_ATTEMPTS = 5
@@ -188,6 +188,7 @@ async def test_a_clock_jump_after_sync_costs_one_10002_and_a_resync(
     client: BybitClient, sim: BybitSimulator, skew_ms: int
 ) -> None:
     await client.fetch_position_leverage(symbol="BTCUSDT")
+    await client.get_account()  # cached: set-leverage is the next signed request
     assert requests_to(sim, "time") == 1
     sim.set_clock_skew(skew_ms)
 

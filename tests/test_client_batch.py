@@ -15,13 +15,14 @@ from bybit_leverage import (
     DuplicateSymbol,
     LeverageRequest,
     LeverageResult,
+    LeverageSource,
     Outcome,
     UnknownSymbol,
 )
 from bybit_leverage.simulator import BybitSimulator
-from tests.helpers import set_leverage_count, tradable
+from tests.helpers import private_requests, set_leverage_count, tradable
 
-pytestmark = pytest.mark.looptime
+pytestmark = [pytest.mark.looptime, pytest.mark.bybit_sim(symbols=120, seed=3)]
 D = Decimal
 
 
@@ -34,13 +35,15 @@ async def test_the_product_example(client: BybitClient, sim: BybitSimulator) -> 
     assert report.counts == {Outcome.UNCHANGED: 1, Outcome.SET: 1, Outcome.REJECTED: 1}
     assert report["BTCUSDT"].attempts == 0
     assert isinstance(report["XYZUSDT"].error, UnknownSymbol)
-    assert report.requests_sent == 2  # one symbol-info read, one set-leverage
+    # The account (two reads), the leverage in force and the open positions (one
+    # read each), then one set-leverage: every request is counted.
+    assert report.requests_sent == private_requests(sim) == 5
     assert set_leverage_count(sim) == 1
     with pytest.raises(BatchFailed, match="1 of 3 symbols failed: XYZUSDT"):
         report.raise_for_failures()
 
 
-async def test_a_second_pass_costs_one_request(
+async def test_a_second_pass_costs_only_reads(
     client: BybitClient, sim: BybitSimulator
 ) -> None:
     symbols = tradable(sim, 30)
@@ -48,11 +51,16 @@ async def test_a_second_pass_costs_one_request(
     first = await client.set_leverage_many(targets)
     assert first.counts == {Outcome.SET: 30}
     assert all(r.adjusted and r.applied == D("3.33") for r in first.results)
+    sim.reset_stats()
     second = await client.set_leverage_many(targets)
     assert second.counts == {Outcome.UNCHANGED: 30}
     assert all(r.applied == D("3.33") and r.adjusted for r in second.results)
-    assert second.requests_sent == 1
-    assert set_leverage_count(sim) == 30
+    assert all(r.source is LeverageSource.SYMBOL_INFO for r in second.results)
+    # The account is cached: one leverage read and one open-positions read per
+    # settle coin of the batch, and no write.
+    coins = {sim.universe.by_symbol[s].instrument.settle_coin for s in symbols}
+    assert second.requests_sent == private_requests(sim) == 1 + len(coins)
+    assert set_leverage_count(sim) == 0
 
 
 async def test_without_skipping_every_symbol_is_sent(
@@ -63,7 +71,8 @@ async def test_without_skipping_every_symbol_is_sent(
         dict.fromkeys(symbols, 10), skip_unchanged=False
     )
     assert report.counts == {Outcome.UNCHANGED: 5}  # each one a 110043
-    assert report.requests_sent == 5
+    assert set_leverage_count(sim) == 5
+    assert report.requests_sent == private_requests(sim)
     assert "symbol-info" not in sim.stats()
 
 
@@ -72,11 +81,12 @@ async def test_a_failed_read_falls_back_to_sending(
 ) -> None:
     sim.inject("symbol-info", "http_500", times=20)
     symbols = tradable(sim, 4)
-    with caplog.at_level(logging.WARNING, logger="bybit_leverage.batch"):
+    with caplog.at_level(logging.WARNING, logger="bybit_leverage"):
         report = await client.set_leverage_many(dict.fromkeys(symbols, 4))
     assert report.counts == {Outcome.SET: 4}
     assert "could not read current leverage" in caplog.text
-    assert report.requests_sent == 4 + sim.stats()["symbol-info"]["requests"]
+    assert report.requests_sent == private_requests(sim)
+    assert set_leverage_count(sim) == 4
 
 
 async def test_duplicates_are_refused_before_anything_is_sent(

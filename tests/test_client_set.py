@@ -23,7 +23,7 @@ from bybit_leverage import (
 from bybit_leverage.simulator import BybitSimulator
 from tests.helpers import set_leverage_count
 
-pytestmark = pytest.mark.looptime
+pytestmark = [pytest.mark.looptime, pytest.mark.bybit_sim(symbols=120, seed=3)]
 D = Decimal
 
 
@@ -182,11 +182,22 @@ async def test_transient_errors_are_retried_and_counted(
     assert result.attempts == 3
 
 
+async def test_hedge_sides_under_cross_margin_are_refused_locally(
+    client: BybitClient, sim: BybitSimulator
+) -> None:
+    sim.account.set_position_mode("SOLUSDT", hedge=True)  # cross margin (default)
+    result = await client.set_leverage("SOLUSDT", buy=10, sell=5)
+    assert result.outcome is Outcome.REJECTED
+    assert "cross margin (REGULAR_MARGIN)" in str(result.error)
+    assert set_leverage_count(sim) == 0
+
+
 async def test_a_parameter_error_is_failed_not_retried(
     client: BybitClient, sim: BybitSimulator
 ) -> None:
-    # Hedge mode with cross margin needs buy == sell: only Bybit knows the margin
-    # mode, so the request goes out and its 10001 comes back as FAILED.
+    # When the account cannot be read, the margin mode is unknown: the request
+    # goes out, and Bybit's 10001 (hedge under cross margin) comes back FAILED.
+    sim.inject("account-info", "http_503", times=50)
     sim.account.set_position_mode("SOLUSDT", hedge=True)
     result = await client.set_leverage("SOLUSDT", buy=10, sell=5)
     assert result.outcome is Outcome.FAILED

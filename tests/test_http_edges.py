@@ -29,6 +29,12 @@ def listing(request: HTTPRequest) -> HTTPResponse | None:
         return HTTPResponse.envelope({"list": listed, "nextPageCursor": ""})
     if request.path == c.PATH_SERVER_TIME:
         return HTTPResponse.envelope(time_ms=NOW)
+    if request.path == c.PATH_ACCOUNT_INFO:
+        return HTTPResponse.envelope({"marginMode": "REGULAR_MARGIN"})
+    if request.path == c.PATH_KEY_INFO:
+        return HTTPResponse.envelope({"userID": 1, "readOnly": 0})
+    if request.path == c.PATH_POSITION_LIST:
+        return HTTPResponse.envelope({"list": [], "nextPageCursor": ""})
     return None
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from bybit_leverage import (
+    BybitError,
     Category,
     ConnectionFailed,
     ContractType,
@@ -17,8 +19,12 @@ from bybit_leverage import (
     InvalidLeverage,
     LeverageFilter,
     LeverageRequest,
+    LeverageSource,
+    MarginMode,
+    OpenPosition,
     Outcome,
     PlannedChange,
+    Position,
     PositionLeverage,
     PositionModeMismatch,
     SnapPolicy,
@@ -26,21 +32,25 @@ from bybit_leverage import (
     TargetError,
     UnknownSymbol,
 )
-from bybit_leverage._plan import normalize_targets, plan_symbol
+from bybit_leverage._plan import Facts, normalize_targets, plan_symbol
 
 D = Decimal
 RULE = LeverageFilter(D(1), D(25), D("0.01"))
 
 
-def listed(status: InstrumentStatus = InstrumentStatus.TRADING) -> Instrument:
+def listed(
+    status: InstrumentStatus = InstrumentStatus.TRADING,
+    kind: ContractType = ContractType.LINEAR_PERPETUAL,
+    settle: str = "USDT",
+) -> Instrument:
     return Instrument(
         "ETHUSDT",
         Category.LINEAR,
         status,
-        ContractType.LINEAR_PERPETUAL,
+        kind,
         "ETH",
         "USDT",
-        "USDT",
+        settle,
         datetime(2020, 1, 1, tzinfo=UTC),
         RULE,
     )
@@ -48,19 +58,26 @@ def listed(status: InstrumentStatus = InstrumentStatus.TRADING) -> Instrument:
 
 def plan(
     request: LeverageRequest,
-    instrument: Instrument | Exception | None = None,
+    instrument: Instrument | BybitError | None = None,
     current: PositionLeverage | None = None,
     *,
     policy: SnapPolicy = SnapPolicy.DOWN,
     skip: bool = True,
+    **facts: Any,
 ) -> PlannedChange:
+    only_flat = facts.pop("only_flat", False)
     return plan_symbol(
         request,
-        listed() if instrument is None else instrument,  # type: ignore[arg-type]
-        current,
+        Facts(
+            listed() if instrument is None else instrument,
+            current,
+            LeverageSource.SYMBOL_INFO if current else None,
+            **facts,
+        ),
         category=Category.LINEAR,
         policy=policy,
         skip_at_target=skip,
+        only_flat=only_flat,
     )
 
 
@@ -106,7 +123,7 @@ def test_strict_refuses_off_grid() -> None:
     ],
 )
 def test_lookup_problems(
-    instrument: Instrument | Exception, outcome: Outcome, error: type[Exception]
+    instrument: Instrument | BybitError, outcome: Outcome, error: type[Exception]
 ) -> None:
     change = plan(LeverageRequest("ETHUSDT", "7"), instrument)
     assert change.action is outcome
@@ -123,6 +140,55 @@ def test_hedge_targets_need_a_hedge_mode_symbol() -> None:
     hedge = PositionLeverage("ETHUSDT", D(3), D(3), hedge=True)
     assert plan(request, current=hedge).action is Outcome.SET
     assert plan(request).action is Outcome.SET  # mode unknown: Bybit decides
+
+
+@pytest.mark.parametrize(
+    ("instrument", "mode", "reason"),
+    [
+        (listed(kind=ContractType.LINEAR_FUTURES), None, "only for USDT perpetuals"),
+        (listed(settle="USDC"), None, "only for USDT perpetuals"),
+        (listed(), MarginMode.REGULAR_MARGIN, "cross margin (REGULAR_MARGIN)"),
+        (listed(), MarginMode.PORTFOLIO_MARGIN, "portfolio margin"),
+    ],
+)
+def test_hedge_targets_need_a_usdt_perpetual_and_isolated_margin(
+    instrument: Instrument, mode: MarginMode | None, reason: str
+) -> None:
+    hedge = PositionLeverage("ETHUSDT", D(3), D(3), hedge=True)
+    change = plan(
+        LeverageRequest("ETHUSDT", buy=10, sell=5), instrument, hedge, margin_mode=mode
+    )
+    assert change.action is Outcome.REJECTED
+    assert isinstance(change.error, PositionModeMismatch)
+    assert reason in str(change.error)
+    isolated = plan(
+        LeverageRequest("ETHUSDT", buy=10, sell=5),
+        current=hedge,
+        margin_mode=MarginMode.ISOLATED_MARGIN,
+    )
+    assert isolated.action is Outcome.SET
+
+
+def test_only_flat_leaves_open_positions_alone_and_the_plan_shows_them() -> None:
+    when = datetime(2026, 11, 1, tzinfo=UTC)
+    open_ = Position("ETHUSDT", D(2), "Buy", 0, D(10), when, reduce_only=True)
+    shown = plan(LeverageRequest("ETHUSDT", 12), position=open_)
+    assert shown.action is Outcome.SET
+    assert shown.position == open_
+    assert shown.notes == (
+        "Bybit changed this leverage itself (2026-11-01T00:00:00+00:00)",
+        "the position is reduce-only (over its risk limit)",
+    )
+    flat = plan(LeverageRequest("ETHUSDT", 12), position=open_, only_flat=True)
+    assert flat.action is Outcome.REJECTED
+    assert isinstance(flat.error, OpenPosition)
+    unread = plan(
+        LeverageRequest("ETHUSDT", 12),
+        positions_unread=ConnectionFailed("/v5/position/list", "down"),
+        only_flat=True,
+    )
+    assert unread.action is Outcome.FAILED  # unknown: never sent blind
+    assert plan(LeverageRequest("ETHUSDT", 12), only_flat=True).action is Outcome.SET
 
 
 @pytest.mark.parametrize(

@@ -96,12 +96,16 @@ if TYPE_CHECKING:
         to_leverage,
     )
     from bybit_leverage.models import (
+        AccountProfile,
         Category,
         ContractType,
         Instrument,
         InstrumentStatus,
         LeverageFilter,
+        LeverageSource,
+        MarginMode,
         Outcome,
+        Position,
         PositionLeverage,
         format_leverage,
     )
@@ -126,6 +130,10 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from a sour
 
 # Where each public name lives; a name is imported from its home on first use.
 _HOMES: dict[str, str] = {
+    "Position": "models",
+    "MarginMode": "models",
+    "LeverageSource": "models",
+    "AccountProfile": "models",
     "DEMO": "_hosts",
     "MAINNET": "_hosts",
     "MAINNET_BYTICK": "_hosts",
@@ -219,6 +227,7 @@ __all__ = [
     "REGIONAL_HOSTS",
     "TESTNET",
     "APIError",
+    "AccountProfile",
     "AccountTypeMismatch",
     "ApiKeyExpired",
     "AuthenticationError",
@@ -254,8 +263,10 @@ __all__ = [
     "LeverageMismatch",
     "LeverageRequest",
     "LeverageResult",
+    "LeverageSource",
     "Limits",
     "MarginCheckFailed",
+    "MarginMode",
     "MarginModeFailed",
     "MarginModeNotModified",
     "MissingCredentials",
@@ -267,6 +278,7 @@ __all__ = [
     "PermissionDenied",
     "PlannedChange",
     "PortfolioMarginUnsupported",
+    "Position",
     "PositionExists",
     "PositionLeverage",
     "PositionModeMismatch",

@@ -18,10 +18,17 @@ from bybit_leverage._wire import (
     parse_position_leverage,
     set_leverage_body,
 )
+from bybit_leverage._wire_account import (
+    parse_account_info,
+    parse_key_info,
+    parse_positions,
+)
 from bybit_leverage.models import (
+    AccountProfile,
     Category,
     Instrument,
     InstrumentStatus,
+    Position,
     PositionLeverage,
 )
 
@@ -140,3 +147,64 @@ class BybitApi:
             tally=tally,
         )
         return envelope.ok
+
+    async def fetch_account(self, *, tally: Tally | None = None) -> AccountProfile:
+        """The account's margin mode and UTA status (``GET /v5/account/info``).
+
+        Raises:
+            BybitError: The request failed after its retries.
+        """
+        envelope = await self._core.request(
+            "GET", c.PATH_ACCOUNT_INFO, {}, signed=True, tally=tally
+        )
+        return parse_account_info(envelope.result, c.PATH_ACCOUNT_INFO)
+
+    async def fetch_key(
+        self, account: AccountProfile, *, tally: Tally | None = None
+    ) -> AccountProfile:
+        """``account`` completed with the key's facts (``GET /v5/user/query-api``).
+
+        Raises:
+            BybitError: The request failed after its retries.
+        """
+        envelope = await self._core.request(
+            "GET", c.PATH_KEY_INFO, {}, signed=True, tally=tally
+        )
+        return parse_key_info(envelope.result, c.PATH_KEY_INFO, account)
+
+    async def fetch_positions(
+        self,
+        category: Category,
+        *,
+        symbol: str | None = None,
+        settle_coin: str | None = None,
+        tally: Tally | None = None,
+    ) -> list[Position]:
+        """Position rows from ``GET /v5/position/list``, every page.
+
+        With ``symbol``: that symbol's rows (its leverage, open or not). With
+        ``settle_coin``: the open positions settled in that coin.
+
+        Raises:
+            BybitError: A request failed after its retries.
+        """
+        found: list[Position] = []
+        cursor: str | None = None
+        for _ in range(_MAX_PAGES):
+            params = {"category": category.value}
+            if symbol is not None:
+                params["symbol"] = symbol
+            if settle_coin is not None:
+                params["settleCoin"] = settle_coin
+            params["limit"] = str(c.POSITIONS_PAGE_LIMIT)
+            if cursor is not None:
+                params["cursor"] = cursor
+            envelope = await self._core.request(
+                "GET", c.PATH_POSITION_LIST, params, signed=True, tally=tally
+            )
+            rows, cursor = parse_positions(envelope.result, c.PATH_POSITION_LIST)
+            found.extend(rows)
+            if cursor is None or not rows:
+                return found
+        logger.warning("position listing stopped after %d pages", _MAX_PAGES)
+        return found

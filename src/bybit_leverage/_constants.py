@@ -34,6 +34,11 @@ PATH_INSTRUMENTS: Final = "/v5/market/instruments-info"
 PATH_SET_LEVERAGE: Final = "/v5/position/set-leverage"
 PATH_SYMBOL_INFO: Final = "/v5/position/symbol-info"
 PATH_POSITION_LIST: Final = "/v5/position/list"
+PATH_ACCOUNT_INFO: Final = "/v5/account/info"
+PATH_KEY_INFO: Final = "/v5/user/query-api"
+
+#: Position list page size: the documented maximum.
+POSITIONS_PAGE_LIMIT: Final = 200
 
 #: Instruments Info page size: the documented maximum, so linear needs the fewest pages.
 INSTRUMENTS_PAGE_LIMIT: Final = 1000
@@ -41,6 +46,7 @@ INSTRUMENTS_PAGE_LIMIT: Final = 1000
 #: Per-account (UID) requests per rolling second, per endpoint.
 SET_LEVERAGE_LIMIT_PER_S: Final = 10
 POSITION_LIST_LIMIT_PER_S: Final = 50
+ACCOUNT_INFO_LIMIT_PER_S: Final = 50
 #: Per-IP limit across all endpoints: this many requests per IP_WINDOW_S seconds.
 IP_LIMIT: Final = 600
 IP_WINDOW_S: Final = 5
@@ -55,6 +61,7 @@ INVALID_SIGNATURE: Final = 10004
 PERMISSION_DENIED: Final = 10005
 TOO_MANY_VISITS: Final = 10006
 UNMATCHED_IP: Final = 10010
+API_KEY_EXPIRED: Final = 33004
 SERVER_ERROR: Final = 10016
 RISK_LIMIT_EXCEEDED: Final = 110013
 PORTFOLIO_MARGIN_FORBIDS: Final = 110038

@@ -38,7 +38,9 @@ from bybit_leverage.errors import (
     IPRateLimited,
     MissingCredentials,
     RateLimitError,
+    ResponseDecodeError,
     TimestampError,
+    TransportError,
     error_for_ret_code,
 )
 from bybit_leverage.transport import HTTPRequest, HTTPResponse, Transport
@@ -58,9 +60,22 @@ class Tally:
 
     A caller that must know what a call cost (a batch's ``requests_sent``, a
     symbol's ``attempts``), also when it failed, passes one in.
+
+    Attributes:
+        sent: Attempts that went out.
+        uncertain: Whether an attempt went out and its fate is unknown (no
+            answer, a broken body, a 5xx): a write may have landed.
     """
 
     sent: int = 0
+    uncertain: bool = False
+
+
+def _fate_unknown(exc: BybitError) -> bool:
+    """Whether a sent request that failed this way may still have been applied."""
+    if isinstance(exc, HTTPStatusError):
+        return exc.status >= 500
+    return isinstance(exc, TransportError | ResponseDecodeError)
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:
@@ -186,6 +201,8 @@ class RequestCore:
                     tally.sent += 1
                 return await self._attempt(method, path, params, signed, accept)
             except BybitError as exc:
+                if tally is not None and _fate_unknown(exc):
+                    tally.uncertain = True
                 if not should_retry(exc):
                     raise
                 if isinstance(exc, RateLimitError):

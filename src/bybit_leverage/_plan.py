@@ -12,21 +12,31 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from attrs import evolve
+from attrs import evolve, frozen
 
 from bybit_leverage.errors import (
     BybitError,
     DuplicateSymbol,
     InvalidLeverage,
+    OpenPosition,
     PositionModeMismatch,
     SymbolNotTradable,
     TargetError,
 )
 from bybit_leverage.leverage import LeverageLike, SnapPolicy, snap_decimal, to_leverage
-from bybit_leverage.models import Category, Instrument, Outcome, PositionLeverage
+from bybit_leverage.models import (
+    Category,
+    ContractType,
+    Instrument,
+    LeverageSource,
+    MarginMode,
+    Outcome,
+    Position,
+    PositionLeverage,
+)
 from bybit_leverage.report import LeverageRequest, PlannedChange, Targets
 
-__all__ = ["normalize_targets", "plan_symbol", "request_sides"]
+__all__ = ["Facts", "normalize_targets", "plan_symbol", "request_sides"]
 
 
 def normalize_targets(targets: Targets) -> list[LeverageRequest]:
@@ -97,26 +107,86 @@ def _read(value: LeverageLike, symbol: str) -> Decimal | InvalidLeverage:
         return exc
 
 
+@frozen
+class Facts:
+    """What is known of one symbol when it is planned.
+
+    Attributes:
+        instrument: The listed instrument, or the error its lookup raised (an
+            unknown symbol is refused; any other failure fails the symbol).
+        current: The leverage in force and position mode, when read.
+        source: Where ``current`` was read.
+        margin_mode: The account's margin mode, when known.
+        position: The symbol's open position, if it holds one.
+        positions_unread: Why open positions could not be read, if they could not.
+    """
+
+    instrument: Instrument | BybitError
+    current: PositionLeverage | None = None
+    source: LeverageSource | None = None
+    margin_mode: MarginMode | None = None
+    position: Position | None = None
+    positions_unread: BybitError | None = None
+
+
+def _hedge_refusal(
+    instrument: Instrument,
+    current: PositionLeverage | None,
+    margin_mode: MarginMode | None,
+) -> str | None:
+    """Why buy != sell cannot be sent, or ``None`` where it may be.
+
+    Bybit allows different sides only for a USDT perpetual in hedge mode on an
+    account in isolated margin; what is not known is left to Bybit.
+    """
+    usdt_perpetual = (
+        instrument.contract_type is ContractType.LINEAR_PERPETUAL
+        and instrument.settle_coin == "USDT"
+    )
+    if not usdt_perpetual:
+        return "hedge mode exists only for USDT perpetuals: buy and sell must be equal"
+    if current is not None and not current.hedge:
+        return "the symbol is in one-way mode"
+    if margin_mode is not None and margin_mode is not MarginMode.ISOLATED_MARGIN:
+        label = "cross" if margin_mode is MarginMode.REGULAR_MARGIN else "portfolio"
+        return (
+            f"the account is in {label} margin ({margin_mode.value}): buy and sell "
+            "may differ only under ISOLATED_MARGIN"
+        )
+    return None
+
+
+def _notes(position: Position | None) -> tuple[str, ...]:
+    if position is None:
+        return ()
+    notes = []
+    if position.leverage_sys_updated is not None:
+        when = position.leverage_sys_updated.isoformat(timespec="seconds")
+        notes.append(f"Bybit changed this leverage itself ({when})")
+    if position.reduce_only:
+        notes.append("the position is reduce-only (over its risk limit)")
+    return tuple(notes)
+
+
 def plan_symbol(
     request: LeverageRequest,
-    instrument: Instrument | BybitError,
-    current: PositionLeverage | None,
+    facts: Facts,
     *,
     category: Category,
     policy: SnapPolicy,
     skip_at_target: bool,
+    only_flat: bool = False,
 ) -> PlannedChange:
     """Decide what one symbol needs.
 
     Args:
         request: The target as given.
-        instrument: The listed instrument, or the error its lookup raised (an
-            unknown symbol is refused; any other failure fails the symbol).
-        current: The leverage in force and position mode, when read.
+        facts: What is known of the symbol.
         category: The symbol's category.
         policy: How off-grid or out-of-range values are treated.
-        skip_at_target: Plan ``UNCHANGED`` when ``current`` equals the target
-            (only when ``current`` comes from a fresh read of the batch).
+        skip_at_target: Plan ``UNCHANGED`` when the current value equals the
+            target (only when it comes from a fresh read of the batch).
+        only_flat: Leave symbols that hold an open position alone.
     """
     symbol = request.symbol
     try:
@@ -132,6 +202,7 @@ def plan_symbol(
             name, category, outcome, asked_buy, asked_sell, error=error
         )
 
+    instrument = facts.instrument
     if isinstance(instrument, BybitError):
         unknown = isinstance(instrument, LookupError)  # unknown: refused locally
         return refused(
@@ -159,29 +230,34 @@ def plan_symbol(
         )
     except InvalidLeverage as exc:
         return refused(symbol, exc, Outcome.REJECTED)
+    target = (snapped_buy.value, snapped_sell.value)
+    current = facts.current
     plan = PlannedChange(
         symbol,
         category,
         Outcome.SET,
         buy,
         sell,
-        snapped_buy.value,
-        snapped_sell.value,
+        *target,
         adjusted=snapped_buy.adjusted or snapped_sell.adjusted,
+        current_buy=current.buy if current else None,
+        current_sell=current.sell if current else None,
         instrument=instrument,
+        current_source=facts.source if current else None,
+        position=facts.position,
+        notes=_notes(facts.position),
     )
-    if current is None:
-        return plan
-    plan = evolve(plan, current_buy=current.buy, current_sell=current.sell)
-    if snapped_buy.value != snapped_sell.value and not current.hedge:
-        mismatch = PositionModeMismatch(
-            symbol,
-            snapped_buy.value,
-            snapped_sell.value,
-            "the symbol is in one-way mode",
-        )
-        return evolve(plan, action=Outcome.REJECTED, error=mismatch)
-    at_target = (current.buy, current.sell) == (snapped_buy.value, snapped_sell.value)
-    if skip_at_target and at_target:
+    if target[0] != target[1]:
+        reason = _hedge_refusal(instrument, current, facts.margin_mode)
+        if reason is not None:
+            mismatch = PositionModeMismatch(symbol, *target, reason)
+            return evolve(plan, action=Outcome.REJECTED, error=mismatch)
+    if skip_at_target and current is not None and (current.buy, current.sell) == target:
         return evolve(plan, action=Outcome.UNCHANGED)
+    if only_flat:
+        if facts.position is not None:
+            flat = OpenPosition(symbol, facts.position.size)
+            return evolve(plan, action=Outcome.REJECTED, error=flat)
+        if facts.positions_unread is not None:
+            return evolve(plan, action=Outcome.FAILED, error=facts.positions_unread)
     return plan

@@ -1,24 +1,34 @@
-"""Gathering what a plan needs: instruments, the leverage in force, position modes.
+"""Gathering what a plan needs: instruments, the account, the leverage in force.
 
-The planner reads (through the endpoint floor and the instrument cache) and
-hands the facts to the pure ``_plan`` functions; it writes nothing. One batch
-costs one instruments listing (cached) and one current-leverage read.
+The planner reads (through the instrument cache, the account cache and the
+leverage reader) and hands the facts to the pure ``_plan`` functions; it writes
+nothing. One batch costs one instruments listing (cached), the account profile
+(cached), one current-leverage read (or the per-symbol fallback) and one
+open-positions listing per settle coin.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final
 
-from bybit_leverage._api import BybitApi
+from bybit_leverage._account import AccountCache
 from bybit_leverage._http import Tally
-from bybit_leverage._plan import normalize_targets, plan_symbol
+from bybit_leverage._plan import Facts, normalize_targets, plan_symbol
+from bybit_leverage._reads import LeverageReader, Reading
 from bybit_leverage.cache import InstrumentCache
-from bybit_leverage.errors import BybitError
+from bybit_leverage.errors import AuthenticationError, BybitError
 from bybit_leverage.leverage import SnapPolicy
-from bybit_leverage.models import Category, Instrument, PositionLeverage
+from bybit_leverage.models import (
+    AccountProfile,
+    Category,
+    Instrument,
+    Outcome,
+    Position,
+    PositionLeverage,
+)
 from bybit_leverage.report import BatchPlan, LeverageRequest, PlannedChange, Targets
 
 __all__ = ["POSITION_MODE_TTL", "Planner"]
@@ -33,34 +43,64 @@ class Planner:
     """Plans single symbols and batches from what the exchange says now.
 
     Args:
-        api: The endpoint floor (reads only).
         instruments: The instrument cache.
+        account: The account cache (``None`` for a client without keys).
+        reader: Reads the leverage in force and open positions.
     """
 
-    def __init__(self, api: BybitApi, instruments: InstrumentCache) -> None:
-        self._api = api
+    def __init__(
+        self,
+        instruments: InstrumentCache,
+        account: AccountCache | None,
+        reader: LeverageReader,
+    ) -> None:
         self._instruments = instruments
-        self._positions: dict[tuple[Category, str], tuple[float, PositionLeverage]] = {}
+        self._account = account
+        self._reader = reader
+        self._modes: dict[tuple[Category, str], tuple[float, PositionLeverage]] = {}
 
-    async def read_leverage(
-        self, category: Category, symbol: str | None, tally: Tally | None = None
-    ) -> dict[str, PositionLeverage]:
-        """Read the leverage in force (one symbol or all) and remember the modes."""
-        positions = await self._api.fetch_leverage(category, symbol, tally=tally)
+    async def profile(
+        self, *, refresh: bool = False, tally: Tally | None = None
+    ) -> AccountProfile | None:
+        """The account profile, or ``None`` without keys or after a transient failure.
+
+        Args:
+            refresh: Read it again (a hedge target depends on the margin mode,
+                which may have changed since it was cached).
+            tally: Counts the requests, when some are sent.
+
+        Raises:
+            AuthenticationError: The key cannot be used (never papered over).
+        """
+        if self._account is None:
+            return None
+        try:
+            return await self._account.get(refresh=refresh, tally=tally)
+        except AuthenticationError:
+            raise
+        except BybitError as exc:
+            logger.warning("could not read the account (%s); going on without", exc)
+            return None
+
+    async def read(
+        self, category: Category, symbols: Sequence[str], tally: Tally | None = None
+    ) -> Reading:
+        """Read the leverage in force and remember each symbol's position mode."""
+        reading = await self._reader.read(category, symbols, tally)
         now = asyncio.get_running_loop().time()
-        for name, position in positions.items():
-            self._positions[category, name] = (now, position)
-        return positions
+        for name, current in reading.values.items():
+            self._modes[category, name] = (now, current)
+        return reading
 
-    async def position(
+    async def position_mode(
         self, symbol: str, category: Category
     ) -> PositionLeverage | None:
         """A symbol's leverage and position mode, read at most every few minutes."""
-        cached = self._positions.get((category, symbol))
+        cached = self._modes.get((category, symbol))
         now = asyncio.get_running_loop().time()
         if cached is not None and now - cached[0] < POSITION_MODE_TTL:
             return cached[1]
-        return (await self.read_leverage(category, symbol)).get(symbol)
+        return (await self.read(category, [symbol])).values.get(symbol)
 
     async def _instrument(
         self, symbol: str, category: Category
@@ -74,26 +114,27 @@ class Planner:
         self, request: LeverageRequest, category: Category, policy: SnapPolicy
     ) -> PlannedChange:
         """Plan one symbol; its position mode is read only for a buy != sell target."""
-        instrument = await self._instrument(request.symbol, category)
-        plan = plan_symbol(
-            request,
-            instrument,
-            None,
-            category=category,
-            policy=policy,
-            skip_at_target=False,
+        profile = await self.profile(refresh=_hedge_sides(request))
+        facts = Facts(
+            await self._instrument(request.symbol, category),
+            margin_mode=profile.margin_mode if profile else None,
         )
-        if plan.target_buy == plan.target_sell:
+        plan = plan_symbol(
+            request, facts, category=category, policy=policy, skip_at_target=False
+        )
+        hedge_target = plan.target_buy != plan.target_sell
+        if not hedge_target or not isinstance(facts.instrument, Instrument):
             return plan
         try:  # hedge: the position mode decides whether the sides may differ
-            current = await self.position(plan.symbol, category)
+            current = await self.position_mode(plan.symbol, category)
+        except AuthenticationError:
+            raise
         except BybitError as exc:
             logger.debug("%s: position mode unknown (%s)", plan.symbol, exc)
             return plan
         return plan_symbol(
             request,
-            instrument,
-            current,
+            Facts(facts.instrument, current, None, facts.margin_mode),
             category=category,
             policy=policy,
             skip_at_target=False,
@@ -106,56 +147,126 @@ class Planner:
         category: Category,
         policy: SnapPolicy,
         read_current: bool,
+        only_flat: bool = False,
     ) -> BatchPlan:
-        """Plan a batch: one listing, one read of the leverage in force, then decide.
+        """Plan a batch: the listing and the account, then one read, then decide.
 
         Raises:
             DuplicateSymbol: A symbol appears twice.
             TargetError: ``targets`` is not a mapping or a list of requests.
+            AuthenticationError: The key cannot be used (nothing is planned).
         """
         loop = asyncio.get_running_loop()
         started = loop.time()
         requests = normalize_targets(targets)
         if not requests:
             return BatchPlan((), category)
+        tally = Tally()
+        hedge = any(_hedge_sides(request) for request in requests)
+        profile = await self.profile(refresh=hedge, tally=tally)
+        mode = profile.margin_mode if profile else None
         try:  # one listing for the batch: if it fails, no symbol retries it alone
             await self._instruments.get(category)
         except BybitError as exc:
             logger.warning("cannot list %s instruments: %s", category.value, exc)
-            changes = [
-                plan_symbol(
-                    request,
-                    exc,
-                    None,
-                    category=category,
-                    policy=policy,
-                    skip_at_target=False,
-                )
-                for request in requests
-            ]
-            return BatchPlan(tuple(changes), category, 0, loop.time() - started)
-        tally = Tally()
-        positions: Mapping[str, PositionLeverage] = {}
-        if read_current:
-            try:
-                positions = await self.read_leverage(category, None, tally)
-            except BybitError as exc:  # skipping is an optimisation: send everything
-                logger.warning(
-                    "could not read current leverage (%s); sending every symbol", exc
-                )
-                read_current = False
+            return BatchPlan(
+                tuple(
+                    plan_symbol(
+                        r,
+                        Facts(exc),
+                        category=category,
+                        policy=policy,
+                        skip_at_target=False,
+                    )
+                    for r in requests
+                ),
+                category,
+                tally.sent,
+                loop.time() - started,
+            )
+        instruments = [await self._instrument(r.symbol, category) for r in requests]
+        candidates = [
+            instrument
+            for request, instrument in zip(requests, instruments, strict=True)
+            if plan_symbol(
+                request,
+                Facts(instrument),
+                category=category,
+                policy=policy,
+                skip_at_target=False,
+            ).action
+            is Outcome.SET
+        ]
+        reading, positions, unread = await self._gather(
+            category, candidates, tally, read_current=read_current
+        )
         changes = []
-        for request in requests:
-            instrument = await self._instrument(request.symbol, category)
-            current = positions.get(getattr(instrument, "symbol", request.symbol))
+        for request, instrument in zip(requests, instruments, strict=True):
+            name = getattr(instrument, "symbol", request.symbol)
+            facts = Facts(
+                instrument,
+                reading.values.get(name),
+                reading.source,
+                mode,
+                positions.get(name),
+                unread,
+            )
             changes.append(
                 plan_symbol(
                     request,
-                    instrument,
-                    current,
+                    facts,
                     category=category,
                     policy=policy,
-                    skip_at_target=read_current,
+                    skip_at_target=reading.source is not None,
+                    only_flat=only_flat,
                 )
             )
         return BatchPlan(tuple(changes), category, tally.sent, loop.time() - started)
+
+    async def _gather(
+        self,
+        category: Category,
+        candidates: Sequence[Instrument | BybitError],
+        tally: Tally,
+        *,
+        read_current: bool,
+    ) -> tuple[Reading, Mapping[str, Position], BybitError | None]:
+        """Read the leverage in force and the open positions of the candidates."""
+        listed = [i for i in candidates if isinstance(i, Instrument)]
+        if self._account is None or not listed:
+            return Reading({}, None), {}, None
+        symbols = [i.symbol for i in listed]
+        coins = {i.settle_coin for i in listed}
+        try:
+            async with asyncio.TaskGroup() as group:
+                reading = group.create_task(
+                    self.read(category, symbols, tally)
+                    if read_current
+                    else _nothing_read()
+                )
+                positions = group.create_task(self._open(category, coins, tally))
+        except ExceptionGroup as failed:  # a key problem: say it once, plainly
+            raise failed.exceptions[0] from None
+        found = positions.result()
+        if isinstance(found, BybitError):
+            return reading.result(), {}, found
+        return reading.result(), found, None
+
+    async def _open(
+        self, category: Category, coins: set[str], tally: Tally
+    ) -> dict[str, Position] | BybitError:
+        try:
+            return await self._reader.open_positions(category, coins, tally)
+        except AuthenticationError:
+            raise
+        except BybitError as exc:
+            logger.warning("could not read open positions (%s)", exc)
+            return exc
+
+
+def _hedge_sides(request: LeverageRequest) -> bool:
+    return request.leverage is None and request.buy != request.sell
+
+
+async def _nothing_read() -> Reading:
+    return Reading({}, None)

@@ -36,6 +36,7 @@ DEFAULT_PRIVATE_LIMIT: Final = 10
 STATIC_LIMITS: Final[Mapping[str, int]] = {
     c.PATH_SET_LEVERAGE: c.SET_LEVERAGE_LIMIT_PER_S,
     c.PATH_POSITION_LIST: c.POSITION_LIST_LIMIT_PER_S,
+    c.PATH_ACCOUNT_INFO: c.ACCOUNT_INFO_LIMIT_PER_S,
 }
 #: The client's own per-IP budget: well under Bybit's 600 per 5 s, whose penalty
 #: is a ten-minute ban.

@@ -10,6 +10,7 @@ dicts, so every view of a plan or a result (table, JSON, ``str()``) agrees.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
@@ -63,6 +64,7 @@ def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter()
     conv.register_unstructure_hook(Decimal, format_leverage)
     conv.register_unstructure_hook(float, lambda seconds: round(seconds, 6))
+    conv.register_unstructure_hook(datetime, lambda moment: moment.isoformat())
     conv.register_unstructure_hook_func(
         lambda cls: isinstance(cls, type) and issubclass(cls, BybitError),
         _error_to_dict,

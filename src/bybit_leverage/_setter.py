@@ -69,7 +69,7 @@ async def send_one(
         raise ValueError(f"{plan.symbol}: a SET plan needs its instrument and targets")
     loop = asyncio.get_running_loop()
     started = loop.time()
-    adjusted, attempts, clamped_once = plan.adjusted, 0, False
+    adjusted, attempts, clamped_once, uncertain = plan.adjusted, 0, False, False
     while True:
         tally = Tally()
         try:
@@ -78,16 +78,23 @@ async def send_one(
             )
         except RiskLimitExceeded as exc:
             attempts += tally.sent
+            uncertain |= tally.uncertain
             cap = exc.allowed_max
             if on_risk_limit != "clamp" or cap is None or clamped_once:
                 return plan.failed(
-                    exc, attempts=attempts, elapsed=loop.time() - started
+                    exc,
+                    attempts=attempts,
+                    elapsed=loop.time() - started,
+                    uncertain=uncertain,
                 )
             try:
                 limit = snap_leverage(cap, instrument.leverage_filter)
             except InvalidLeverage:
                 return plan.failed(
-                    exc, attempts=attempts, elapsed=loop.time() - started
+                    exc,
+                    attempts=attempts,
+                    elapsed=loop.time() - started,
+                    uncertain=uncertain,
                 )
             buy, sell = min(buy, limit), min(sell, limit)
             adjusted, clamped_once = True, True
@@ -97,7 +104,12 @@ async def send_one(
             continue
         except BybitError as exc:
             attempts += tally.sent
-            return plan.failed(exc, attempts=attempts, elapsed=loop.time() - started)
+            return plan.failed(
+                exc,
+                attempts=attempts,
+                elapsed=loop.time() - started,
+                uncertain=uncertain or tally.uncertain,
+            )
         attempts += tally.sent
         return plan.answered(
             modified=modified,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Final, Self
 from attrs import evolve
 
 from bybit_leverage import _constants as c
+from bybit_leverage._account import AccountCache
 from bybit_leverage._aiohttp import AiohttpTransport
 from bybit_leverage._api import BybitApi
 from bybit_leverage._clock import RESYNC_INTERVAL_S, system_now_ms
@@ -28,10 +29,13 @@ from bybit_leverage._config import (
     make_credentials,
     validate_base_url,
 )
+from bybit_leverage._execute import Executor
+from bybit_leverage._hosts import host_label
 from bybit_leverage._http import RequestCore
 from bybit_leverage._plan import normalize_targets
 from bybit_leverage._planner import Planner
-from bybit_leverage._setter import OnRiskLimit, ProgressCallback, send_all, send_one
+from bybit_leverage._reads import LeverageReader
+from bybit_leverage._setter import OnRiskLimit, ProgressCallback
 from bybit_leverage.cache import DEFAULT_TTL, InstrumentCache
 from bybit_leverage.errors import (
     ClientClosed,
@@ -39,6 +43,7 @@ from bybit_leverage.errors import (
 )
 from bybit_leverage.leverage import LeverageLike, SnapPolicy
 from bybit_leverage.models import (
+    AccountProfile,
     Category,
     Instrument,
     LeverageFilter,
@@ -149,11 +154,16 @@ class BybitClient:
             resync_interval=time_resync_interval,
             rand=rand,
         )
-        self._api = BybitApi(self._core)
+        self._api = api = BybitApi(self._core)
         self._key_hint = f"{credentials.api_key[:4]}…" if credentials else None
-        self.instruments = InstrumentCache(self._api.fetch_instruments, ttl=cache_ttl)
+        self.instruments = InstrumentCache(api.fetch_instruments, ttl=cache_ttl)
         """The client's instrument cache (``invalidate()`` forces a refetch)."""
-        self._planner = Planner(self._api, self.instruments)
+        self._account = AccountCache(api, host_label(self._base_url))
+        reader = LeverageReader(api)
+        self._planner = Planner(
+            self.instruments, self._account if credentials else None, reader
+        )
+        self._executor = Executor(api, self._account, reader)
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
@@ -262,19 +272,35 @@ class BybitClient:
             MissingCredentials: The client has no keys.
             BybitError: The request failed after its retries.
         """
-        return await self._planner.read_leverage(category, symbol)
+        return await self._api.fetch_leverage(category, symbol)
 
     async def get_position_leverage(
         self, symbol: str, category: Category = Category.LINEAR
     ) -> PositionLeverage | None:
         """A symbol's leverage and position mode, read at most every few minutes.
 
-        Returns ``None`` when Bybit lists no row for the symbol.
+        Read from ``/v5/position/symbol-info``, or ``/v5/position/list`` where
+        the host does not serve it. ``None`` when Bybit lists no row.
 
         Raises:
-            BybitError: The read failed.
+            AuthenticationError: The key cannot be used.
         """
-        return await self._planner.position(symbol, category)
+        self.require_credentials()
+        return await self._planner.position_mode(symbol, category)
+
+    async def get_account(self, *, refresh: bool = False) -> AccountProfile:
+        """The account behind the key: UID, margin mode, UTA status, key rights.
+
+        Two requests (``/v5/account/info``, ``/v5/user/query-api``), then kept
+        for five minutes; ``refresh`` reads again.
+
+        Raises:
+            MissingCredentials: The client has no keys.
+            AuthenticationError: The key cannot be used on this host.
+            BybitError: A read failed after its retries.
+        """
+        self.require_credentials()
+        return await self._account.get(refresh=refresh)
 
     # -- setting leverage ----------------------------------------------------------
 
@@ -289,6 +315,7 @@ class BybitClient:
         policy: SnapPolicy = SnapPolicy.DOWN,
         on_risk_limit: OnRiskLimit = "fail",
         raise_on_failure: bool = False,
+        verify: bool | None = None,
     ) -> LeverageResult:
         """Set one symbol's leverage, checked and snapped against its filter first.
 
@@ -307,9 +334,12 @@ class BybitClient:
                 maximum) or ``"clamp"`` (retry once at that maximum).
             raise_on_failure: Raise the result's error instead of returning a
                 ``REJECTED`` or ``FAILED`` result.
+            verify: Read back the outcome: ``None`` only when uncertain (an
+                answer was lost), ``True`` always, ``False`` never.
 
         Raises:
             MissingCredentials: The client has no keys (nothing is sent).
+            AuthenticationError: The key cannot set leverage (nothing is sent).
             TargetError: ``symbol`` is not a non-empty string.
             BybitError: Only with ``raise_on_failure``: the typed reason the
                 symbol was rejected or failed.
@@ -318,8 +348,16 @@ class BybitClient:
         loop = asyncio.get_running_loop()
         started = loop.time()
         (request,) = normalize_targets([LeverageRequest(symbol, leverage, buy, sell)])
-        plan = await self._planner.plan_one(request, category, policy)
-        result = await send_one(self._api, plan, on_risk_limit=on_risk_limit)
+        plan = BatchPlan(
+            (await self._planner.plan_one(request, category, policy),), category
+        )
+        (result,) = await self._executor.execute(
+            plan,
+            concurrency=1,
+            on_risk_limit=on_risk_limit,
+            on_progress=None,
+            verify=verify,
+        )
         if raise_on_failure and result.error is not None and not result.ok:
             raise result.error
         return evolve(result, elapsed=loop.time() - started)
@@ -331,22 +369,34 @@ class BybitClient:
         category: Category = Category.LINEAR,
         policy: SnapPolicy = SnapPolicy.DOWN,
         read_current: bool = True,
+        only_flat: bool = False,
     ) -> BatchPlan:
         """Decide what :meth:`set_leverage_many` would do, writing nothing.
 
-        Show the plan to a person, then hand it to :meth:`execute`. With
-        ``read_current`` (and keys), the leverage in force is read with one
-        request, so symbols already at their target are planned ``UNCHANGED``.
+        Show the plan to a person, then hand it to :meth:`execute`. With keys,
+        the plan knows the account's margin mode, which symbols hold an open
+        position, and (with ``read_current``) the leverage in force, so symbols
+        already at their target are planned ``UNCHANGED``.
+
+        Args:
+            targets: ``{symbol: leverage}`` or a sequence of requests.
+            category: ``LINEAR`` or ``INVERSE``.
+            policy: How off-grid or out-of-range values are treated.
+            read_current: Read the leverage in force and skip what is at target.
+            only_flat: Leave symbols that hold an open position alone
+                (``REJECTED`` with :class:`OpenPosition`).
 
         Raises:
             DuplicateSymbol: A symbol appears twice.
             TargetError: ``targets`` is not a mapping or a list of requests.
+            AuthenticationError: The key cannot be used.
         """
         return await self._planner.plan_many(
             targets,
             category=category,
             policy=policy,
-            read_current=read_current and self.has_credentials,
+            read_current=read_current,
+            only_flat=only_flat,
         )
 
     async def execute(
@@ -356,6 +406,7 @@ class BybitClient:
         concurrency: int = 20,
         on_risk_limit: OnRiskLimit = "fail",
         on_progress: ProgressCallback | None = None,
+        verify: bool | None = None,
     ) -> BatchReport:
         """Carry out exactly ``plan``: send what it plans to set, report every symbol.
 
@@ -368,24 +419,23 @@ class BybitClient:
             concurrency: Requests waiting at once, at most.
             on_risk_limit: ``"fail"`` or ``"clamp"`` (see :meth:`set_leverage`).
             on_progress: Called after each symbol with ``(result, done, total)``.
+            verify: Read back outcomes: ``None`` (default) the uncertain ones
+                (an answer was lost), ``True`` every symbol (a disagreement
+                becomes ``FAILED`` with :class:`LeverageMismatch`), ``False`` none.
 
         Raises:
             MissingCredentials: The client has no keys (nothing is sent).
+            AuthenticationError: The key cannot set leverage (nothing is sent).
             ConfigurationError: ``concurrency`` is not a positive whole number.
         """
         self.require_credentials()
-        check_positive("concurrency", concurrency, integer=True)
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        results = await send_all(
-            self._api,
-            plan.changes,
+        return await self._executor.execute(
+            plan,
             concurrency=concurrency,
             on_risk_limit=on_risk_limit,
             on_progress=on_progress,
+            verify=verify,
         )
-        sent = plan.requests_sent + sum(result.attempts for result in results)
-        return BatchReport(results, sent, plan.elapsed + loop.time() - started)
 
     async def set_leverage_many(
         self,
@@ -397,6 +447,8 @@ class BybitClient:
         concurrency: int = 20,
         on_risk_limit: OnRiskLimit = "fail",
         on_progress: ProgressCallback | None = None,
+        verify: bool | None = None,
+        only_flat: bool = False,
     ) -> BatchReport:
         """Set leverage on many symbols concurrently: one result per symbol.
 
@@ -404,10 +456,14 @@ class BybitClient:
         ``{symbol: leverage}`` or a sequence of :class:`LeverageRequest`. With
         ``skip_unchanged``, the leverage in force is read for the whole category
         with one request and nothing is sent for symbols already at their target
-        (if that read fails, every symbol is sent).
+        (if that read fails, every symbol is sent). ``verify`` and ``only_flat``
+        are those of :meth:`execute` and :meth:`plan_leverage_many`.
 
         Raises:
             MissingCredentials: The client has no keys (nothing is sent).
+            AuthenticationError: The key cannot set leverage: unknown, wrongly
+                signed, IP-blocked, expired, read-only or without the position
+                permission. Raised once, before anything is written.
             DuplicateSymbol: A symbol appears twice (nothing is sent).
             TargetError: ``targets`` is not a mapping or a list of requests.
             ConfigurationError: ``concurrency`` is not a positive whole number.
@@ -415,11 +471,16 @@ class BybitClient:
         self.require_credentials()
         check_positive("concurrency", concurrency, integer=True)
         plan = await self.plan_leverage_many(
-            targets, category=category, policy=policy, read_current=skip_unchanged
+            targets,
+            category=category,
+            policy=policy,
+            read_current=skip_unchanged,
+            only_flat=only_flat,
         )
         return await self.execute(
             plan,
             concurrency=concurrency,
             on_risk_limit=on_risk_limit,
             on_progress=on_progress,
+            verify=verify,
         )

@@ -14,12 +14,16 @@ import attrs
 from attrs import field, frozen
 
 __all__ = [
+    "AccountProfile",
     "Category",
     "ContractType",
     "Instrument",
     "InstrumentStatus",
     "LeverageFilter",
+    "LeverageSource",
+    "MarginMode",
     "Outcome",
+    "Position",
     "PositionLeverage",
     "format_leverage",
 ]
@@ -157,3 +161,88 @@ class Outcome(enum.StrEnum):
     """Refused before sending: unknown symbol, invalid value, policy or mode."""
     FAILED = "failed"
     """The exchange or the network said no, after the safe retries."""
+
+
+class MarginMode(enum.StrEnum):
+    """An account's margin mode, with Bybit's names (UTA 2.0: one per account)."""
+
+    ISOLATED_MARGIN = "ISOLATED_MARGIN"
+    REGULAR_MARGIN = "REGULAR_MARGIN"
+    """Cross margin."""
+    PORTFOLIO_MARGIN = "PORTFOLIO_MARGIN"
+
+
+class LeverageSource(enum.StrEnum):
+    """Where a leverage value was read."""
+
+    SYMBOL_INFO = "symbol-info"
+    """``GET /v5/position/symbol-info``: one request per category."""
+    POSITION_LIST = "position-list"
+    """``GET /v5/position/list?symbol=``: one request per symbol (the fallback)."""
+
+
+@frozen
+class AccountProfile:
+    """Who the key is and what the account allows, as far as leverage is concerned.
+
+    Read from ``GET /v5/account/info`` (margin mode, UTA status) and
+    ``GET /v5/user/query-api`` (the key). A field is ``None`` where the host did
+    not say: demo trading, for one, does not serve ``query-api``.
+
+    Attributes:
+        margin_mode: The account's margin mode (``None`` if Bybit sent another).
+        unified_margin_status: 1 classic, 3/4 UTA 1.0 (pro), 5/6 UTA 2.0 (pro).
+        uid: The account (user) id: two keys of one UID share its rate limits.
+        read_only: Whether the key is read-only.
+        can_set_leverage: Whether the key may write positions (``Position`` in
+            ``permissions.ContractTrade``, and not read-only).
+        expires_at: When the key expires (keys without an IP binding do).
+        ips: The IP addresses the key is bound to (``("*",)``: any).
+        is_master: Whether the account is a main account.
+        parent_uid: The main account of a sub-account.
+    """
+
+    margin_mode: MarginMode | None
+    unified_margin_status: int | None
+    uid: int | None = None
+    read_only: bool | None = None
+    can_set_leverage: bool | None = None
+    expires_at: datetime | None = None
+    ips: tuple[str, ...] = ()
+    is_master: bool | None = None
+    parent_uid: int | None = None
+
+    @property
+    def is_unified(self) -> bool:
+        """Whether the account is a unified trading account (UTA 1.0 or 2.0)."""
+        return self.unified_margin_status in (3, 4, 5, 6)
+
+    def __str__(self) -> str:
+        who = f"UID {self.uid}" if self.uid is not None else "account"
+        mode = self.margin_mode.value if self.margin_mode else "margin mode unknown"
+        return f"{who}, {mode}"
+
+
+@frozen
+class Position:
+    """One open position, as far as leverage is concerned.
+
+    Attributes:
+        symbol: The symbol.
+        size: Its size (positive).
+        side: ``"Buy"`` or ``"Sell"``.
+        position_idx: 0 one-way, 1 hedge buy side, 2 hedge sell side.
+        leverage: Its leverage (``None`` under portfolio margin).
+        leverage_sys_updated: When Bybit's risk system changed (or will change)
+            the leverage itself, if it did.
+        reduce_only: Whether the position may only be reduced (Bybit lowered
+            the risk limit and the position is over it).
+    """
+
+    symbol: str
+    size: Decimal
+    side: str
+    position_idx: int = 0
+    leverage: Decimal | None = None
+    leverage_sys_updated: datetime | None = None
+    reduce_only: bool = False

@@ -31,7 +31,13 @@ from bybit_leverage._render import (
 )
 from bybit_leverage.errors import BatchFailed, BybitError
 from bybit_leverage.leverage import LeverageLike
-from bybit_leverage.models import Category, Instrument, Outcome
+from bybit_leverage.models import (
+    Category,
+    Instrument,
+    LeverageSource,
+    Outcome,
+    Position,
+)
 
 __all__ = [
     "PLAN_COLUMNS",
@@ -85,6 +91,11 @@ class LeverageResult:
         error: Why it was rejected or failed; ``None`` otherwise.
         attempts: Requests sent for this symbol (0 when nothing was sent).
         elapsed: Seconds spent on this symbol.
+        source: Where the applied value was read, when it was read (a skip
+            after reading, or a read-back); ``None`` when it is what Bybit
+            accepted.
+        uncertain: A request went out and its fate is unknown, and it was not
+            read back: the applied value is then ``None``, never a guess.
     """
 
     symbol: str
@@ -98,6 +109,8 @@ class LeverageResult:
     error: BybitError | None = field(default=None, eq=False)
     attempts: int = 0
     elapsed: float = field(default=0.0, eq=False)
+    source: LeverageSource | None = None
+    uncertain: bool = False
 
     @property
     def requested(self) -> Decimal | None:
@@ -147,6 +160,11 @@ class PlannedChange:
         current_sell: Sell side in force now, when it was read.
         error: Why it was rejected or failed.
         instrument: The instrument, when it was resolved.
+        current_source: Where the current value was read.
+        position: The symbol's open position, when it holds one: changing
+            leverage moves an isolated position's liquidation price.
+        notes: What else the plan saw (Bybit lowered the leverage itself, the
+            position is reduce-only).
     """
 
     symbol: str
@@ -163,6 +181,9 @@ class PlannedChange:
     instrument: Instrument | None = field(
         default=None, repr=False, eq=False, metadata={"render": False}
     )
+    current_source: LeverageSource | None = None
+    position: Position | None = None
+    notes: tuple[str, ...] = ()
 
     def result(self, *, elapsed: float = 0.0) -> LeverageResult:
         """The result of this plan when nothing is sent for it."""
@@ -178,6 +199,7 @@ class PlannedChange:
             adjusted=self.adjusted,
             error=self.error,
             elapsed=elapsed,
+            source=self.current_source if at_target else None,
         )
 
     def answered(
@@ -214,21 +236,33 @@ class PlannedChange:
         )
 
     def failed(
-        self, error: BybitError, *, attempts: int, elapsed: float
+        self,
+        error: BybitError,
+        *,
+        attempts: int,
+        elapsed: float,
+        uncertain: bool = False,
     ) -> LeverageResult:
-        """The result when sending failed: the leverage read before, if any."""
+        """The result when sending failed.
+
+        A definite refusal leaves the leverage read before in force; when a
+        request's fate is unknown (``uncertain``) nothing is claimed.
+        """
+        known = not uncertain and self.current_source is not None
         return LeverageResult(
             self.symbol,
             self.category,
             Outcome.FAILED,
             self.requested_buy,
             self.requested_sell,
-            self.current_buy,
-            self.current_sell,
+            self.current_buy if known else None,
+            self.current_sell if known else None,
             adjusted=self.adjusted,
             error=error,
             attempts=attempts,
             elapsed=elapsed,
+            source=self.current_source if known else None,
+            uncertain=uncertain,
         )
 
     def _read_differs(self, buy: Decimal, sell: Decimal) -> bool:

@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,14 +17,9 @@ from bybit_leverage.cli import run_command
 from bybit_leverage.cli._demo import run_demo
 from bybit_leverage.cli._output import Output
 from bybit_leverage.simulator import BybitSimulator, spawn
+from tests.helpers import set_leverage_count
 
-pytestmark = pytest.mark.looptime
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[BybitSimulator]:
-    async with BybitSimulator(symbols=80, seed=2) as simulator:
-        yield simulator
+pytestmark = [pytest.mark.looptime, pytest.mark.bybit_sim(symbols=80, seed=2)]
 
 
 @pytest.fixture
@@ -121,7 +115,7 @@ async def test_plan_without_keys_skips_the_current_values(
 
 
 async def test_set_then_set_again(
-    keys: str, capsys: pytest.CaptureFixture[str]
+    keys: str, sim: BybitSimulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = (
         "set",
@@ -143,7 +137,10 @@ async def test_set_then_set_again(
     again = json.loads(out)
     assert code == 0
     assert again["counts"] == {"unchanged": 2}
-    assert again["requests_sent"] == 1
+    # A new process: the account (two reads), the leverage in force and the open
+    # positions (one read each); nothing is written.
+    assert again["requests_sent"] == 4
+    assert set_leverage_count(sim) == 2
 
 
 async def test_set_prints_a_table_and_fails_on_rejections(
@@ -307,7 +304,7 @@ async def test_the_demo_sets_then_finds_everything_unchanged() -> None:
     assert first is not None
     assert second is not None
     assert "0 answered 10006" in first.group(1)
-    assert "with 1 request(s)" in second.group(1)
+    assert "and 0 writes" in second.group(1)
     assert " set" not in second.group(1).split(" in ")[0]
     assert "rejected before sending: unknown linear symbol 'NOTAREALUSDT'" in text
     assert "is not tradable" in text

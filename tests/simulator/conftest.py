@@ -15,12 +15,6 @@ PINNED_MS = 1_700_000_000_000
 
 
 @pytest.fixture
-def sim(bybit_sim: BybitSimulator) -> BybitSimulator:
-    """The plugin's ``bybit_sim`` (modules here mark it ``bybit_sim(seed=7)``)."""
-    return bybit_sim
-
-
-@pytest.fixture
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as client:
         yield client

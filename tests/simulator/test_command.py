@@ -90,15 +90,16 @@ def test_spawn_with_account_flags_and_the_banner_as_a_key_file(tmp_path: Path) -
         info = _get(banner.url, "/v5/account/info", banner.api_key, banner.api_secret)
         assert info["result"]["marginMode"] == "ISOLATED_MARGIN"
         assert info["result"]["unifiedMarginStatus"] == 6
-        keys = _get(banner.url, "/v5/user/query-api", banner.api_key, banner.api_secret)
-        assert keys["result"]["readOnly"] == 1
-        with pytest.raises(urllib.error.HTTPError) as missing:  # demo: no symbol-info
-            _get(banner.url, "/v5/position/symbol-info", banner.api_key, "x")
-        assert missing.value.code == 404
-        missing.value.close()
+        # Demo trading serves neither symbol-info nor query-api.
+        for path in ("/v5/position/symbol-info", "/v5/user/query-api"):
+            with pytest.raises(urllib.error.HTTPError) as missing:
+                _get(banner.url, path, banner.api_key, "x")
+            assert missing.value.code == 404
+            missing.value.close()
         with urllib.request.urlopen(f"{banner.url}/__sim/accounts") as response:  # noqa: S310
             (account,) = json.load(response)
         assert account["positions"] == {"ETHUSDT": "2500"}
+        assert account["keys"][0]["read_only"] is True
 
 
 def test_the_printed_banner_works_in_a_shell() -> None:

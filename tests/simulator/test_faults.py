@@ -45,7 +45,8 @@ async def test_http_faults_then_recovery(
 
 
 @pytest.mark.parametrize(
-    ("fault", "code"), [("ret_10016", 10016), ("ret_10006", 10006)]
+    ("fault", "code"),
+    [("ret_10016", 10016), ("ret_10006", 10006), ("ret_10002", 10002)],
 )
 async def test_ret_code_faults_carry_limit_headers(
     api: Api, sim: BybitSimulator, fault: str, code: int

@@ -118,12 +118,13 @@ async def run_demo(out: Output, *, symbols: int, batch: int, seed: int) -> int:
             )
 
             started = loop.time()
+            sim.reset_stats()
             second = await client.set_leverage_many(requests)
+            writes = int(sim.stats().get("set-leverage", {}).get("requests", 0))
             out.line(
                 f"Second pass: {_counts(second.counts)} "
-                f"in {loop.time() - started:.2f}s "
-                f"with {second.requests_sent} request(s): every valid symbol is "
-                "already at its target."
+                f"in {loop.time() - started:.2f}s: {second.requests_sent} reads "
+                f"and {writes} writes; every valid symbol is already at its target."
             )
     failed = first.counts.get(Outcome.FAILED, 0) + second.counts.get(Outcome.FAILED, 0)
     return 1 if failed else 0

@@ -279,7 +279,7 @@ class LeverageMismatch(BybitError):
     """
 
     symbol: str
-    expected: tuple[Decimal, Decimal]
+    expected: tuple[Decimal | None, Decimal | None]
     actual: tuple[Decimal | None, Decimal | None]
 
     def __str__(self) -> str:

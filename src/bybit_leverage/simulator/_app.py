@@ -1,8 +1,9 @@
 """The route table: which path runs which handler, for each host profile.
 
 The ``demo`` profile answers like Bybit's demo-trading host
-(https://bybit-exchange.github.io/docs/v5/demo): ``/v5/position/symbol-info`` is
-not among its endpoints, so it answers HTTP 404 as any missing route does.
+(https://bybit-exchange.github.io/docs/v5/demo): ``/v5/position/symbol-info``,
+``/v5/user/query-api`` and ``/v5/asset/coin/query-info`` are not among its
+endpoints, so they answer HTTP 404 as any missing route does.
 """
 
 from __future__ import annotations
@@ -44,11 +45,11 @@ ROUTES: Final[tuple[tuple[str, str, str, Handler, bool], ...]] = (
     ("POST", c.PATH_SET_LEVERAGE, "set-leverage", handle_set_leverage, True),
     ("GET", c.PATH_SYMBOL_INFO, "symbol-info", handle_symbol_info, True),
     ("GET", c.PATH_POSITION_LIST, "position-list", handle_position_list, True),
-    ("GET", "/v5/account/info", "account-info", handle_account_info, True),
-    ("GET", "/v5/user/query-api", "query-api", handle_query_api, True),
+    ("GET", c.PATH_ACCOUNT_INFO, "account-info", handle_account_info, True),
+    ("GET", c.PATH_KEY_INFO, "query-api", handle_query_api, True),
     ("GET", "/v5/asset/coin/query-info", "coin-info", handle_coin_info, True),
 )
-_NOT_ON_DEMO: Final = frozenset({"symbol-info"})
+_NOT_ON_DEMO: Final = frozenset({"symbol-info", "query-api", "coin-info"})
 
 
 def make_app(

@@ -35,6 +35,8 @@ class Fault(enum.StrEnum):
     """403 with an HTML body, as the CDN answers an IP ban."""
     RET_10016 = "ret_10016"
     """HTTP 200, retCode 10016 (transient server error)."""
+    RET_10002 = "ret_10002"
+    """HTTP 200, retCode 10002 (timestamp outside the window), whatever was sent."""
     RET_10006 = "ret_10006"
     """HTTP 200, retCode 10006 (too many visits) with the X-Bapi-Limit headers."""
     RET_10006_NO_RESET = "ret_10006_no_reset"

@@ -156,6 +156,11 @@ def fault_reply(fault: Fault) -> Reply:
     """
     if fault is Fault.RET_10016:
         return Reply.envelope(c.SERVER_ERROR, "Internal System Error.")
+    if fault is Fault.RET_10002:
+        return Reply.envelope(
+            c.TIMESTAMP_ERROR,
+            "invalid request, please check your server timestamp or recv_window param",
+        )
     if fault in (Fault.RET_10006, Fault.RET_10006_NO_RESET, Fault.RET_10006_FAR_RESET):
         return Reply.envelope(c.TOO_MANY_VISITS, "Too many visits!")
     if fault is Fault.MALFORMED_JSON:
