@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         MAINNET_BYTICK,
         REGIONAL_HOSTS,
         TESTNET,
+        host_label,
     )
     from bybit_leverage._signing import (
         Credentials,
@@ -130,6 +131,7 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from a sour
 
 # Where each public name lives; a name is imported from its home on first use.
 _HOMES: dict[str, str] = {
+    "host_label": "_hosts",
     "Position": "models",
     "MarginMode": "models",
     "LeverageSource": "models",
@@ -304,6 +306,7 @@ __all__ = [
     "__version__",
     "auth_headers",
     "format_leverage",
+    "host_label",
     "sign_hmac",
     "sign_rsa",
     "signature_payload",

@@ -38,6 +38,7 @@ PLAN_COLUMNS: Final = (
     "target",
     "current",
     "adjusted",
+    "position",
     "note",
 )
 #: Columns of a report's table.
@@ -113,8 +114,15 @@ def plan_row(row: Mapping[str, Any]) -> tuple[str, ...]:
         _sides(row["target_buy"], row["target_sell"]),
         _sides(row["current_buy"], row["current_sell"]),
         "yes" if row["adjusted"] else "",
-        _note(row),
+        _position(row.get("position")),
+        "; ".join(filter(None, (_note(row), *row.get("notes", ())))),
     )
+
+
+def _position(position: Mapping[str, Any] | None) -> str:
+    if position is None:
+        return ""
+    return f"open {position['size']} {position['side']}".rstrip()
 
 
 def result_row(row: Mapping[str, Any]) -> tuple[str, ...]:

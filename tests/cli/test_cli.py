@@ -137,9 +137,11 @@ async def test_set_then_set_again(
     again = json.loads(out)
     assert code == 0
     assert again["counts"] == {"unchanged": 2}
-    # A new process: the account (two reads), the leverage in force and the open
-    # positions (one read each); nothing is written.
-    assert again["requests_sent"] == 4
+    # A new process: the account is read first, to name it; the batch reads the
+    # leverage in force and the open positions, and writes nothing.
+    assert again["requests_sent"] == 2
+    assert again["host"] == keys
+    assert again["account"]["margin_mode"] == "REGULAR_MARGIN"
     assert set_leverage_count(sim) == 2
 
 

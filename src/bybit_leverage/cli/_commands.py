@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from bybit_leverage import (
+    AuthenticationError,
     BatchPlan,
     BatchReport,
     BybitClient,
+    BybitError,
     ConfigurationError,
     Instrument,
     LeverageRequest,
@@ -17,6 +20,7 @@ from bybit_leverage import (
     TargetError,
     UnknownSymbol,
     format_leverage,
+    host_label,
 )
 from bybit_leverage.cli._config import make_client
 from bybit_leverage.cli._output import Output
@@ -106,7 +110,39 @@ async def _plan(args: argparse.Namespace, client: BybitClient) -> BatchPlan:
         category=args.category,
         policy=args.policy,
         read_current=not args.no_skip_unchanged,
+        only_flat=args.only_flat,
     )
+
+
+async def _where(client: BybitClient) -> dict[str, Any]:
+    """The host and the account, as the plan and the prompt name them."""
+    where: dict[str, Any] = {"host": host_label(client.base_url), "account": None}
+    if client.has_credentials:
+        try:
+            profile = await client.get_account()
+        except AuthenticationError:
+            raise
+        except BybitError as exc:  # the batch will say more if it matters
+            where["account_error"] = str(exc)
+        else:
+            where["account"] = {
+                "uid": profile.uid,
+                "margin_mode": profile.margin_mode,
+                "unified_margin_status": profile.unified_margin_status,
+                "read_only": profile.read_only,
+            }
+    return where
+
+
+def _where_line(where: dict[str, Any]) -> str:
+    account = where["account"]
+    if account is None:
+        who = where.get("account_error", "no API key (public data only)")
+    else:
+        uid = account["uid"] if account["uid"] is not None else "unknown"
+        mode = account["margin_mode"] or "margin mode unknown"
+        who = f"UID {uid}, {mode}"
+    return f"host: {where['host']}; account: {who}"
 
 
 def _refused(plan: BatchPlan) -> bool:
@@ -116,10 +152,12 @@ def _refused(plan: BatchPlan) -> bool:
 async def cmd_plan(args: argparse.Namespace, out: Output) -> int:
     """Show what ``set`` would do, writing nothing."""
     async with make_client(args) as client:
+        where = await _where(client)
         plan = await _plan(args, client)
     if args.json:
-        out.line(plan.to_json())
+        out.line(json.dumps({**where, **plan.to_dict()}))
     else:
+        out.line(_where_line(where))
         out.table("plan (nothing is written)", PLAN_COLUMNS, plan.rows())
         out.line(plan.summary())
     return EXIT_SOME_FAILED if _refused(plan) else EXIT_OK
@@ -139,8 +177,10 @@ async def cmd_set(args: argparse.Namespace, out: Output) -> int:
     """Plan, confirm, then set exactly that plan; print one result per symbol."""
     async with make_client(args) as client:
         client.require_credentials()
+        where = await _where(client)
         plan = await _plan(args, client)
         if not args.json:
+            out.line(_where_line(where))
             out.table("plan", PLAN_COLUMNS, plan.rows())
             out.line(plan.summary())
         to_send = len(plan.to_send)
@@ -153,14 +193,17 @@ async def cmd_set(args: argparse.Namespace, out: Output) -> int:
                 concurrency=args.concurrency,
                 on_risk_limit=args.on_risk_limit,
                 on_progress=progress,
+                verify=True if args.verify else None,
             )
-    _print_report(args, out, report)
+    _print_report(args, out, report, where)
     return EXIT_OK if report.ok else EXIT_SOME_FAILED
 
 
-def _print_report(args: argparse.Namespace, out: Output, report: BatchReport) -> None:
+def _print_report(
+    args: argparse.Namespace, out: Output, report: BatchReport, where: dict[str, Any]
+) -> None:
     if args.json:
-        out.line(report.to_json())
+        out.line(json.dumps({**where, **report.to_dict()}))
         return
     out.table("result", RESULT_COLUMNS, report.rows())
     out.line(report.summary())

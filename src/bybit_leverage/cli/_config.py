@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from bybit_leverage import DEMO, MAINNET, TESTNET, BybitClient, ConfigurationError
@@ -36,15 +37,15 @@ def read_key_file(path: str) -> dict[str, str]:
     return values
 
 
-def base_url(args: argparse.Namespace) -> str:
-    """The host the flags name (``--base-url``, ``--testnet``, ``--demo``); mainnet."""
+def base_url(args: argparse.Namespace, env: Mapping[str, str]) -> str:
+    """The host from the flags, else ``BYBIT_BASE_URL``, else mainnet."""
     if args.base_url:
         return str(args.base_url)
     if args.testnet:
         return TESTNET
     if args.demo_host:
         return DEMO
-    return MAINNET
+    return env.get("BYBIT_BASE_URL") or MAINNET
 
 
 def make_client(args: argparse.Namespace) -> BybitClient:
@@ -69,5 +70,5 @@ def make_client(args: argparse.Namespace) -> BybitClient:
         api_key=env.get("BYBIT_API_KEY") or None,
         api_secret=None if private_key else (env.get("BYBIT_API_SECRET") or None),
         private_key=private_key,
-        base_url=base_url(args),
+        base_url=base_url(args, env),
     )

@@ -10,7 +10,13 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TextIO
 
-from bybit_leverage import BybitError, ConfigurationError, DuplicateSymbol, TargetError
+from bybit_leverage import (
+    AuthenticationError,
+    BybitError,
+    ConfigurationError,
+    DuplicateSymbol,
+    TargetError,
+)
 from bybit_leverage.cli._commands import EXIT_SOME_FAILED, EXIT_USAGE
 from bybit_leverage.cli._output import Output
 from bybit_leverage.cli._parser import build_parser
@@ -27,15 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "simulate":
-        from bybit_leverage.simulator import run  # aiohttp.web only when serving
+        from bybit_leverage.simulator import run_args  # aiohttp.web only when serving
 
-        return run(
-            port=args.port,
-            symbols=args.symbols,
-            latency_ms=args.latency_ms,
-            seed=args.seed,
-            rate_limit=not args.no_rate_limit,
-        )
+        return run_args(args)
     if getattr(args, "handler", None) is None:
         parser.print_help()
         return EXIT_USAGE
@@ -74,7 +74,12 @@ async def _dispatch(args: argparse.Namespace, stream: TextIO | None = None) -> i
     out = Output(stream, plain=bool(args.json))
     try:
         return await handler(args, out)
-    except (ConfigurationError, TargetError, DuplicateSymbol) as exc:
+    except (
+        AuthenticationError,
+        ConfigurationError,
+        TargetError,
+        DuplicateSymbol,
+    ) as exc:  # nothing was written: a key, setting or input to fix
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BybitError as exc:

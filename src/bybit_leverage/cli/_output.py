@@ -13,7 +13,10 @@ __all__ = ["Output", "Progress"]
 
 
 class Output:
-    """Tables and progress: rich when installed (the ``[cli]`` extra), else plain.
+    """Tables and progress: rich on a terminal (the ``[cli]`` extra), else plain.
+
+    Piped or redirected output is always plain text, one row per line, so no
+    cell is wrapped and the output reads the same in a file or a ``grep``.
 
     Args:
         stream: Where to print (standard output by default).
@@ -23,7 +26,7 @@ class Output:
     def __init__(self, stream: TextIO | None = None, *, plain: bool = False) -> None:
         self.stream = stream if stream is not None else sys.stdout
         self._console: Any = None
-        if not plain:
+        if not plain and self.stream.isatty():
             try:
                 from rich.console import Console
             except ImportError:  # pragma: no cover - the [cli] extra is not installed

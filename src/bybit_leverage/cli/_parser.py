@@ -6,6 +6,7 @@ import argparse
 
 import bybit_leverage
 from bybit_leverage import DEMO, MAINNET, TESTNET, Category, SnapPolicy
+from bybit_leverage._argparse import OneLineParser
 
 __all__ = ["build_parser"]
 
@@ -21,7 +22,8 @@ def _add_connection(parser: argparse.ArgumentParser) -> None:
     )
     hosts.add_argument(
         "--base-url",
-        help=f"any other host (http only on loopback); default: mainnet, {MAINNET}",
+        help="any other host (http only on loopback); also BYBIT_BASE_URL; "
+        f"default: mainnet, {MAINNET}",
     )
     parser.add_argument(
         "--key-file",
@@ -61,23 +63,25 @@ def _add_targets(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not read current leverage; send every symbol",
     )
-
-
-def _add_simulate(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=8123, help="TCP port (0: any)")
-    parser.add_argument("--symbols", type=int, default=600, help="linear symbols")
-    parser.add_argument("--latency-ms", type=float, default=0, help="added delay")
-    parser.add_argument("--seed", type=int, default=0, help="market data seed")
     parser.add_argument(
-        "--no-rate-limit", action="store_true", help="disable UID and IP limits"
+        "--only-flat",
+        action="store_true",
+        help="leave symbols with an open position alone",
     )
+
+
+def configure_simulator(parser: argparse.ArgumentParser) -> None:
+    """Add ``simulate``'s flags: the simulator's own (loaded only when used)."""
+    from bybit_leverage.simulator import configure_parser
+
+    configure_parser(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser for every subcommand."""
     from bybit_leverage.cli import _commands as cmd
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="bybit-leverage",
         description="Set leverage on Bybit V5 perpetuals safely and fast.",
         epilog="Keys come from BYBIT_API_KEY / BYBIT_API_SECRET or --key-file. "
@@ -86,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {bybit_leverage.__version__}"
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=OneLineParser
+    )
 
     limits = commands.add_parser("limits", help="show leverage filters")
     limits.add_argument("symbols", nargs="*", metavar="SYMBOL")
@@ -111,12 +117,17 @@ def build_parser() -> argparse.ArgumentParser:
         default="fail",
         help="on 110013: fail (default) or retry at the allowed maximum",
     )
+    set_.add_argument(
+        "--verify",
+        action="store_true",
+        help="read back every symbol afterwards (uncertain ones always are)",
+    )
     set_.set_defaults(handler=cmd.cmd_set)
 
     simulate = commands.add_parser(
         "simulate", help="serve a loopback Bybit V5 simulator until Ctrl-C"
     )
-    _add_simulate(simulate)
+    configure_simulator(simulate)
 
     demo = commands.add_parser("demo", help="plan and set on the built-in simulator")
     demo.add_argument(

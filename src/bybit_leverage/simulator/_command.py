@@ -12,11 +12,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any, NoReturn
+from typing import Any
+
+from bybit_leverage._argparse import EXIT_USAGE, OneLineParser
 
 __all__ = ["configure_parser", "main", "run_args"]
 
-EXIT_USAGE = 2
 _MARGIN_MODES = ("REGULAR_MARGIN", "ISOLATED_MARGIN", "PORTFOLIO_MARGIN")
 
 
@@ -164,16 +165,9 @@ def run_args(args: argparse.Namespace) -> int:
     return EXIT_USAGE
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # One line, no usage dump: the message names the flag and the problem.
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
-        raise SystemExit(EXIT_USAGE)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``python -m bybit_leverage.simulator``; return the exit code."""
-    parser = _OneLineParser(
+    parser = OneLineParser(
         prog="python -m bybit_leverage.simulator",
         description="Serve a loopback Bybit V5 simulator until Ctrl-C.",
     )
