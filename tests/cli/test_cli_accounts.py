@@ -40,7 +40,8 @@ async def test_plan_names_host_account_and_open_positions(
     first = out.splitlines()[0]
     assert first == f"host: {keys}; account: UID {sim.account.uid}, REGULAR_MARGIN"
     row = next(line for line in out.splitlines() if line.startswith(symbol))
-    assert "open " in row and "Buy" in row
+    assert "open " in row
+    assert "Buy" in row
     code, out, _ = await run(capsys, "plan", f"{symbol}=7", "--json")
     doc = json.loads(out)
     assert doc["account"]["uid"] == sim.account.uid
@@ -105,7 +106,7 @@ async def test_hedge_targets_on_an_isolated_account(
 
 def test_simulate_runs_through_the_cli_and_refuses_bad_options() -> None:
     # Our own interpreter and module, with fixed arguments: nothing untrusted.
-    bad = subprocess.run(  # noqa: S603
+    bad = subprocess.run(
         [sys.executable, "-m", "bybit_leverage", "simulate", "--port", "99999"],
         capture_output=True,
         text=True,
