@@ -3,7 +3,7 @@
 This module does I/O only. It takes the narrow endpoint it needs (a Protocol
 that ``_api.BybitApi`` satisfies), never the client, so every arrow points down
 and it is tested with a double of one method. What an answer means is decided by
-the plan itself (:meth:`PlannedChange.answered`, :meth:`PlannedChange.failed`).
+``_outcomes`` (pure).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Literal, Protocol, TypeAlias
 
 from bybit_leverage._http import Tally
+from bybit_leverage._outcomes import answered, failed, unsent
 from bybit_leverage.errors import BybitError, InvalidLeverage, RiskLimitExceeded
 from bybit_leverage.leverage import snap_leverage
 from bybit_leverage.models import Category, Outcome
@@ -63,7 +64,7 @@ async def send_one(
     for them.
     """
     if plan.action is not Outcome.SET:
-        return plan.result()
+        return unsent(plan)
     instrument, buy, sell = plan.instrument, plan.target_buy, plan.target_sell
     if instrument is None or buy is None or sell is None:
         raise ValueError(f"{plan.symbol}: a SET plan needs its instrument and targets")
@@ -81,7 +82,8 @@ async def send_one(
             uncertain |= tally.uncertain
             cap = exc.allowed_max
             if on_risk_limit != "clamp" or cap is None or clamped_once:
-                return plan.failed(
+                return failed(
+                    plan,
                     exc,
                     attempts=attempts,
                     elapsed=loop.time() - started,
@@ -90,7 +92,8 @@ async def send_one(
             try:
                 limit = snap_leverage(cap, instrument.leverage_filter)
             except InvalidLeverage:
-                return plan.failed(
+                return failed(
+                    plan,
                     exc,
                     attempts=attempts,
                     elapsed=loop.time() - started,
@@ -104,14 +107,16 @@ async def send_one(
             continue
         except BybitError as exc:
             attempts += tally.sent
-            return plan.failed(
+            return failed(
+                plan,
                 exc,
                 attempts=attempts,
                 elapsed=loop.time() - started,
                 uncertain=uncertain or tally.uncertain,
             )
         attempts += tally.sent
-        return plan.answered(
+        return answered(
+            plan,
             modified=modified,
             buy=buy,
             sell=sell,
@@ -149,7 +154,7 @@ async def send_all(
             async with gate:
                 result = await send_one(api, plan, on_risk_limit=on_risk_limit)
         else:
-            result = plan.result()
+            result = unsent(plan)
         finished.append(result)
         if on_progress is not None:
             on_progress(result, len(finished), len(plans))

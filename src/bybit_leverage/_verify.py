@@ -13,15 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from attrs import evolve
-
 from bybit_leverage._http import Tally
+from bybit_leverage._outcomes import read_back
 from bybit_leverage._reads import LeverageReader
-from bybit_leverage.errors import LeverageMismatch
-from bybit_leverage.models import LeverageSource, Outcome, PositionLeverage
-from bybit_leverage.report import BatchPlan, LeverageResult, PlannedChange
+from bybit_leverage.models import Outcome
+from bybit_leverage.report import BatchPlan, LeverageResult
 
-__all__ = ["needs_read_back", "read_back", "verify_results"]
+__all__ = ["needs_read_back", "verify_results"]
 
 
 def needs_read_back(result: LeverageResult, verify: bool | None) -> bool:
@@ -29,41 +27,6 @@ def needs_read_back(result: LeverageResult, verify: bool | None) -> bool:
     if verify is False or result.outcome is Outcome.REJECTED:
         return False
     return verify is True or result.uncertain
-
-
-def read_back(
-    plan: PlannedChange,
-    result: LeverageResult,
-    current: PositionLeverage | None,
-    source: LeverageSource | None,
-) -> LeverageResult:
-    """What ``result`` becomes once the exchange's value ``current`` is known."""
-    if current is None or source is None:
-        return result  # unread: an uncertain result stays uncertain
-    actual = (current.buy, current.sell)
-    if result.outcome in (Outcome.SET, Outcome.UNCHANGED):
-        expected = (result.applied_buy, result.applied_sell)
-        if actual == expected:
-            return evolve(result, source=source)
-        mismatch = LeverageMismatch(result.symbol, (expected[0], expected[1]), actual)
-        return evolve(
-            result,
-            outcome=Outcome.FAILED,
-            applied_buy=current.buy,
-            applied_sell=current.sell,
-            error=mismatch,
-            source=source,
-        )
-    landed = result.uncertain and actual == (plan.target_buy, plan.target_sell)
-    return evolve(
-        result,
-        outcome=Outcome.SET if landed else Outcome.FAILED,
-        applied_buy=current.buy,
-        applied_sell=current.sell,
-        error=None if landed else result.error,
-        source=source,
-        uncertain=False,
-    )
 
 
 async def verify_results(

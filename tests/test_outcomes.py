@@ -16,7 +16,9 @@ from bybit_leverage import (
     PlannedChange,
     PositionLeverage,
 )
-from bybit_leverage._verify import needs_read_back, read_back
+from bybit_leverage._outcomes import failed as failed_result
+from bybit_leverage._outcomes import read_back
+from bybit_leverage._verify import needs_read_back
 
 D = Decimal
 SRC = LeverageSource.SYMBOL_INFO
@@ -32,15 +34,15 @@ def held(value: int) -> PositionLeverage:
 
 
 def test_a_failure_whose_fate_is_unknown_claims_no_leverage() -> None:
-    failed = PLAN.failed(LOST, attempts=2, elapsed=0.1, uncertain=True)
+    failed = failed_result(PLAN, LOST, attempts=2, elapsed=0.1, uncertain=True)
     assert (failed.applied_buy, failed.applied_sell) == (None, None)
     assert failed.uncertain
-    definite = PLAN.failed(LOST, attempts=1, elapsed=0.1)
+    definite = failed_result(PLAN, LOST, attempts=1, elapsed=0.1)
     assert definite.applied == D(3)  # refused for sure: the old value holds
 
 
 def test_a_lost_answer_that_landed_reads_back_as_set() -> None:
-    failed = PLAN.failed(LOST, attempts=2, elapsed=0.1, uncertain=True)
+    failed = failed_result(PLAN, LOST, attempts=2, elapsed=0.1, uncertain=True)
     landed = read_back(PLAN, failed, held(7), SRC)
     assert landed.outcome is Outcome.SET
     assert (landed.applied, landed.error, landed.uncertain) == (D(7), None, False)
