@@ -1,4 +1,4 @@
-"""Account, key and position answers on the wire: tolerant of absence, strict on type."""
+"""Account, key and position answers: tolerant of absence, strict on type."""
 
 from __future__ import annotations
 
