@@ -9,9 +9,10 @@ plugin never imports the client, aiohttp or cryptography.
 
 from __future__ import annotations
 
-import importlib
 from importlib import metadata as _metadata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bybit_leverage._lazy import lazy_names
 
 if TYPE_CHECKING:
     from bybit_leverage._config import (
@@ -315,15 +316,4 @@ __all__ = [
     "to_leverage",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(__all__) | set(globals()))
+__getattr__, __dir__ = lazy_names(__name__, _HOMES, globals(), __all__)

@@ -1,4 +1,6 @@
-"""Exchange constants: hosts, paths, limits and the retCodes this package acts on.
+"""Exchange constants: paths, limits and the retCodes this package acts on.
+
+Hosts live in ``_hosts``.
 
 Every number here comes from Bybit's V5 documentation
 (https://bybit-exchange.github.io/docs/v5/intro): the rate-limit page for limits,
@@ -8,22 +10,6 @@ the error-code page for retCodes.
 from __future__ import annotations
 
 from typing import Final
-
-from bybit_leverage._hosts import (
-    DEMO,
-    MAINNET,
-    MAINNET_BYTICK,
-    REGIONAL_HOSTS,
-    TESTNET,
-)
-
-__all__ = [
-    "DEMO",
-    "MAINNET",
-    "MAINNET_BYTICK",
-    "REGIONAL_HOSTS",
-    "TESTNET",
-]  # re-exported
 
 RECV_WINDOW_MS: Final = 5000
 #: The server refuses a timestamp this far (ms) or more ahead of its own clock.

@@ -18,7 +18,7 @@ from bybit_leverage._http import Tally
 from bybit_leverage._outcomes import answered, failed, unsent
 from bybit_leverage.errors import BybitError, InvalidLeverage, RiskLimitExceeded
 from bybit_leverage.leverage import snap_leverage
-from bybit_leverage.models import Category, Outcome
+from bybit_leverage.models import Category, Instrument, Outcome
 from bybit_leverage.report import LeverageResult, PlannedChange
 
 __all__ = [
@@ -80,18 +80,8 @@ async def send_one(
         except RiskLimitExceeded as exc:
             attempts += tally.sent
             uncertain |= tally.uncertain
-            cap = exc.allowed_max
-            if on_risk_limit != "clamp" or cap is None or clamped_once:
-                return failed(
-                    plan,
-                    exc,
-                    attempts=attempts,
-                    elapsed=loop.time() - started,
-                    uncertain=uncertain,
-                )
-            try:
-                limit = snap_leverage(cap, instrument.leverage_filter)
-            except InvalidLeverage:
+            limit = None if clamped_once else _clamp(exc, instrument, on_risk_limit)
+            if limit is None:
                 return failed(
                     plan,
                     exc,
@@ -102,7 +92,10 @@ async def send_one(
             buy, sell = min(buy, limit), min(sell, limit)
             adjusted, clamped_once = True, True
             logger.info(
-                "%s: risk limit allows %s; retrying at %s", plan.symbol, cap, limit
+                "%s: risk limit allows %s; retrying at %s",
+                plan.symbol,
+                exc.allowed_max,
+                limit,
             )
             continue
         except BybitError as exc:
@@ -125,6 +118,18 @@ async def send_one(
             sends=tally.sent,
             elapsed=loop.time() - started,
         )
+
+
+def _clamp(
+    exc: RiskLimitExceeded, instrument: Instrument, on_risk_limit: OnRiskLimit
+) -> Decimal | None:
+    """The leverage to retry at after a 110013, or ``None`` to fail."""
+    if on_risk_limit != "clamp" or exc.allowed_max is None:
+        return None
+    try:
+        return snap_leverage(exc.allowed_max, instrument.leverage_filter)
+    except InvalidLeverage:
+        return None
 
 
 async def send_all(

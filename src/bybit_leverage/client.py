@@ -31,7 +31,7 @@ from bybit_leverage._config import (
     validate_base_url,
 )
 from bybit_leverage._execute import Executor
-from bybit_leverage._hosts import host_label
+from bybit_leverage._hosts import MAINNET, host_label
 from bybit_leverage._http import RequestCore
 from bybit_leverage._plan import normalize_targets
 from bybit_leverage._planner import Planner
@@ -110,7 +110,7 @@ class BybitClient(ClientReads):
         api_key: str | None = None,
         api_secret: str | None = None,
         private_key: str | bytes | None = None,
-        base_url: str = c.MAINNET,
+        base_url: str = MAINNET,
         recv_window: int = c.RECV_WINDOW_MS,
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,

@@ -21,8 +21,9 @@ See docs/simulator.md.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bybit_leverage._lazy import lazy_names
 
 if TYPE_CHECKING:
     from bybit_leverage.simulator._app import Profile
@@ -87,15 +88,4 @@ _HOMES = {
     "SimKey": "_state",
 }
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _HOMES, globals(), __all__)
