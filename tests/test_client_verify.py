@@ -28,7 +28,7 @@ def held(sim: BybitSimulator, result: LeverageResult) -> tuple[Decimal, Decimal]
 # then every retry fails in its own way.
 RETRY_FAILURES = [
     ("http_503", 10),  # 5xx until the attempts run out
-    ("truncated", 1),  # a 200 whose body is cut off
+    ("truncated", 10),  # a 200 whose body is cut off, on every retry
     ("http_403", 1),  # the CDN refuses the retry: never retried
     ("ret_10002", 2),  # 10002, a resync, 10002 again
 ]
@@ -62,7 +62,7 @@ async def test_a_write_that_never_landed_reads_back_as_failed_with_the_old_value
     if fault == "truncated":  # truncated runs the handler: use a pure failure
         sim.clear_faults()
         sim.inject("set-leverage", "reset")
-        sim.inject("set-leverage", "malformed_json")
+        sim.inject("set-leverage", "malformed_json", times=10)
     (result,) = (await client.set_leverage_many({symbol: "6.5"})).results
     assert held(sim, result) == before
     assert result.outcome is Outcome.FAILED

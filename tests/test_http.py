@@ -300,7 +300,6 @@ async def test_deadline_bounds_retries(fake: FakeBybit) -> None:
     ("fault", "error"),
     [
         ("html_403", bl.IPRateLimited),
-        ("not_json", bl.ResponseDecodeError),
         (c.PARAM_ERROR, bl.ParameterError),
         (c.INVALID_SIGNATURE, bl.AuthenticationError),
         (c.RISK_LIMIT_EXCEEDED, bl.RiskLimitExceeded),
@@ -314,6 +313,18 @@ async def test_permanent_failures_are_not_retried(
         with pytest.raises(error):
             await set_leverage(client, "BTCUSDT", "10")
     assert fake.requests[c.PATH_SET_LEVERAGE] == 1
+
+
+async def test_an_undecodable_body_is_retried_then_surfaces_typed(
+    fake: FakeBybit,
+) -> None:
+    fake.inject(c.PATH_SET_LEVERAGE, "not_json")
+    async with make_client(fake) as client:
+        assert await set_leverage(client, "BTCUSDT", "10") == 2
+        fake.inject(c.PATH_SET_LEVERAGE, *["not_json"] * 10)
+        with pytest.raises(bl.ResponseDecodeError):
+            await set_leverage(client, "BTCUSDT", "11")
+    assert fake.requests[c.PATH_SET_LEVERAGE] == 2 + 5  # max_attempts=5
 
 
 async def test_server_error_codes_are_retried(fake: FakeBybit) -> None:

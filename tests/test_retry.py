@@ -50,7 +50,7 @@ P = "/v5/position/set-leverage"
         (error_for_ret_code(c.RISK_LIMIT_EXCEEDED, "", P), False),
         (error_for_ret_code(110044, "", P), False),
         (error_for_ret_code(c.LEVERAGE_NOT_MODIFIED, "", P), False),
-        (ResponseDecodeError(P, "html"), False),
+        (ResponseDecodeError(P, "html"), True),  # no usable answer: repeat it
         (ClientClosed(), False),
         (MissingCredentials("no keys"), False),
         (InvalidLeverage("0", "must be positive"), False),

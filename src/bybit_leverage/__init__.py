@@ -56,6 +56,7 @@ if TYPE_CHECKING:
         ExchangeServerError,
         HedgeModeUnavailable,
         HTTPStatusError,
+        Interrupted,
         InvalidApiKey,
         InvalidLeverage,
         InvalidSignature,
@@ -87,6 +88,11 @@ if TYPE_CHECKING:
         UnifiedAccountForbidden,
         UnifiedAccountRequired,
         UnknownSymbol,
+    )
+    from bybit_leverage.journal import (
+        BatchJournal,
+        JournalEntry,
+        SymbolState,
     )
     from bybit_leverage.leverage import (
         LeverageLike,
@@ -132,6 +138,10 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from a sour
 
 # Where each public name lives; a name is imported from its home on first use.
 _HOMES: dict[str, str] = {
+    "SymbolState": "journal",
+    "JournalEntry": "journal",
+    "BatchJournal": "journal",
+    "Interrupted": "errors",
     "host_label": "_hosts",
     "Position": "models",
     "MarginMode": "models",
@@ -235,6 +245,7 @@ __all__ = [
     "ApiKeyExpired",
     "AuthenticationError",
     "BatchFailed",
+    "BatchJournal",
     "BatchPlan",
     "BatchReport",
     "BybitClient",
@@ -258,9 +269,11 @@ __all__ = [
     "Instrument",
     "InstrumentCache",
     "InstrumentStatus",
+    "Interrupted",
     "InvalidApiKey",
     "InvalidLeverage",
     "InvalidSignature",
+    "JournalEntry",
     "LeverageFilter",
     "LeverageLike",
     "LeverageMismatch",
@@ -297,6 +310,7 @@ __all__ = [
     "SnapChange",
     "SnapPolicy",
     "SymbolNotTradable",
+    "SymbolState",
     "TargetError",
     "TimestampError",
     "Transport",

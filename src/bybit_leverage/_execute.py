@@ -16,7 +16,8 @@ from bybit_leverage._config import check_positive
 from bybit_leverage._http import Tally
 from bybit_leverage._reads import LeverageReader
 from bybit_leverage._setter import OnRiskLimit, ProgressCallback, send_all
-from bybit_leverage._verify import verify_results
+from bybit_leverage._verify import reconcile, verify_results
+from bybit_leverage.journal import BatchJournal
 from bybit_leverage.report import BatchPlan, BatchReport
 
 __all__ = ["Executor"]
@@ -46,6 +47,7 @@ class Executor:
         on_risk_limit: OnRiskLimit,
         on_progress: ProgressCallback | None,
         verify: bool | None,
+        journal: BatchJournal | None = None,
     ) -> BatchReport:
         """Send what ``plan`` sets and report every symbol, verified.
 
@@ -64,8 +66,16 @@ class Executor:
             concurrency=concurrency,
             on_risk_limit=on_risk_limit,
             on_progress=on_progress,
+            journal=journal,
         )
         reads = Tally()
         results = await verify_results(self._reader, plan, results, verify, reads)
+        if journal is not None:  # the read-back settled what was uncertain
+            for result in results:
+                journal.settled(result)
         sent = plan.requests_sent + reads.sent + sum(r.attempts for r in results)
         return BatchReport(results, sent, plan.elapsed + loop.time() - started)
+
+    async def reconcile(self, journal: BatchJournal) -> BatchReport:
+        """Read back what ``journal`` says may have changed (see ``_verify``)."""
+        return await reconcile(self._reader, journal)

@@ -65,10 +65,13 @@ class Tally:
         sent: Attempts that went out.
         uncertain: Whether an attempt went out and its fate is unknown (no
             answer, a broken body, a 5xx): a write may have landed.
+        on_send: Called as each attempt goes on the wire (after the limiters
+            admitted it): a batch journal records the symbol as sent then.
     """
 
     sent: int = 0
     uncertain: bool = False
+    on_send: Callable[[], object] | None = None
 
 
 def _fate_unknown(exc: BybitError) -> bool:
@@ -199,6 +202,8 @@ class RequestCore:
                     raise ClientClosed()
                 if tally is not None:
                     tally.sent += 1
+                    if tally.on_send is not None:
+                        tally.on_send()
                 return await self._attempt(method, path, params, signed, accept)
             except BybitError as exc:
                 if tally is not None and _fate_unknown(exc):

@@ -1,10 +1,13 @@
 """Retry policy (pure): which failures are safe to repeat, and how long to wait.
 
-Only failures that say "nothing happened, try again" are retried: transport
-errors, HTTP 429/5xx, and the retCodes 10000/10016 (server trouble), 10006 (rate
-limit; the wait comes from the server's reset hint) and 10002 (timestamp; the
-caller resyncs its clock first). Parameter errors (10001), authentication codes
-and business answers (110xxx) would only fail the same way again.
+Every request this package sends is safe to repeat: reads, and set-leverage,
+which sets an absolute value (a repeat of an applied change answers 110043).
+So what is retried is whatever gave no usable answer: transport errors, a
+truncated or undecodable body, HTTP 429/5xx, and the retCodes 10000/10016
+(server trouble), 10006 (rate limit; the wait comes from the server's reset
+hint) and 10002 (timestamp; the caller resyncs its clock first). Parameter
+errors (10001), authentication codes and business answers (110xxx) would only
+fail the same way again; HTTP 403 only deepens an IP ban.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from bybit_leverage.errors import (
     APIError,
     HTTPStatusError,
     IPRateLimited,
+    ResponseDecodeError,
     Retry,
     TransportError,
 )
@@ -38,12 +42,13 @@ def should_retry(exc: BaseException) -> bool:
         exc: The error a single attempt raised.
 
     Returns:
-        True for transient failures: transport errors, HTTP 429 and 5xx, and
+        True for transient failures: transport errors, undecodable bodies,
+        HTTP 429 and 5xx, and
         retCodes 10000, 10002, 10006 and 10016. False for everything else,
         including HTTP 403 (the IP ban only grows if we insist).
     """
-    if isinstance(exc, TransportError):
-        return True
+    if isinstance(exc, TransportError | ResponseDecodeError):
+        return True  # no usable answer: every request this package sends may repeat
     if isinstance(exc, IPRateLimited):
         return False
     if isinstance(exc, HTTPStatusError):

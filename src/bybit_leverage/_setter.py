@@ -12,11 +12,13 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Literal, Protocol, TypeAlias
 
 from bybit_leverage._http import Tally
 from bybit_leverage._outcomes import answered, failed, unsent
 from bybit_leverage.errors import BybitError, InvalidLeverage, RiskLimitExceeded
+from bybit_leverage.journal import BatchJournal
 from bybit_leverage.leverage import snap_leverage
 from bybit_leverage.models import Category, Instrument, Outcome
 from bybit_leverage.report import LeverageResult, PlannedChange
@@ -54,7 +56,11 @@ class LeverageEndpoint(Protocol):
 
 
 async def send_one(
-    api: LeverageEndpoint, plan: PlannedChange, *, on_risk_limit: OnRiskLimit = "fail"
+    api: LeverageEndpoint,
+    plan: PlannedChange,
+    *,
+    on_risk_limit: OnRiskLimit = "fail",
+    journal: BatchJournal | None = None,
 ) -> LeverageResult:
     """Send ``set-leverage`` for a planned change and report what happened.
 
@@ -72,7 +78,7 @@ async def send_one(
     started = loop.time()
     adjusted, attempts, clamped_once, uncertain = plan.adjusted, 0, False, False
     while True:
-        tally = Tally()
+        tally = Tally(on_send=partial(journal.sent, plan.symbol) if journal else None)
         try:
             modified = await api.set_leverage(
                 plan.category, plan.symbol, buy, sell, tally=tally
@@ -139,30 +145,40 @@ async def send_all(
     concurrency: int = 20,
     on_risk_limit: OnRiskLimit = "fail",
     on_progress: ProgressCallback | None = None,
+    journal: BatchJournal | None = None,
 ) -> tuple[LeverageResult, ...]:
     """Send set-leverage for every plan that needs it, concurrently.
 
     Every plan gets exactly one result, in input order, whatever fails; one
     symbol's failure never cancels another's request. The request core's pacing
     keeps the batch under Bybit's per-account limit, so ``concurrency`` only
-    bounds how many requests wait at once.
+    bounds how many requests wait at once. ``journal`` records each symbol as it
+    is planned, goes on the wire and settles; an exception raised by
+    ``on_progress`` is logged once and the batch goes on.
 
-    Cancelling cancels the requests not yet answered; symbols already finished
-    were reported through ``on_progress``, and the cancellation is logged with
-    the symbols that were sent.
+    Cancelling cancels the requests not yet answered and logs, from the journal,
+    which symbols changed and which were in flight (they may have landed).
     """
+    journal = journal if journal is not None else BatchJournal()
+    for plan in plans:
+        if plan.action is Outcome.SET:
+            journal.planned(plan)
     gate = asyncio.Semaphore(concurrency)
-    finished: list[LeverageResult] = []
+    done = 0
+    progress = _Progress(on_progress)
 
     async def one(plan: PlannedChange) -> LeverageResult:
+        nonlocal done
         if plan.action is Outcome.SET:
             async with gate:
-                result = await send_one(api, plan, on_risk_limit=on_risk_limit)
+                result = await send_one(
+                    api, plan, on_risk_limit=on_risk_limit, journal=journal
+                )
+            journal.settled(result)
         else:
             result = unsent(plan)
-        finished.append(result)
-        if on_progress is not None:
-            on_progress(result, len(finished), len(plans))
+        done += 1
+        progress(result, done, len(plans))
         return result
 
     try:
@@ -170,10 +186,32 @@ async def send_all(
             tasks = [group.create_task(one(plan)) for plan in plans]
     except asyncio.CancelledError:
         logger.warning(
-            "batch cancelled after %d of %d symbols; sent: %s",
-            len(finished),
+            "batch cancelled after %d of %d symbols; changed: %s; in flight (may "
+            "have changed): %s",
+            done,
             len(plans),
-            ", ".join(r.symbol for r in finished if r.attempts) or "none",
+            ", ".join(journal.changed) or "none",
+            ", ".join(journal.in_flight) or "none",
         )
         raise
     return tuple(task.result() for task in tasks)
+
+
+class _Progress:
+    """Calls the caller's ``on_progress``; a raising callback is logged once."""
+
+    def __init__(self, callback: ProgressCallback | None) -> None:
+        self._callback = callback
+        self._failed = False
+
+    def __call__(self, result: LeverageResult, done: int, total: int) -> None:
+        if self._callback is None:
+            return
+        try:
+            self._callback(result, done, total)
+        except Exception:  # the caller's bug must not cost anyone a result
+            if not self._failed:
+                self._failed = True
+                logger.exception(
+                    "on_progress raised (reported once; the batch goes on)"
+                )

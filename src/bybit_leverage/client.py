@@ -41,6 +41,7 @@ from bybit_leverage.cache import DEFAULT_TTL, InstrumentCache
 from bybit_leverage.errors import (
     ClientClosed,
 )
+from bybit_leverage.journal import BatchJournal
 from bybit_leverage.leverage import LeverageLike, SnapPolicy
 from bybit_leverage.models import (
     Category,
@@ -278,6 +279,7 @@ class BybitClient(ClientReads):
         on_risk_limit: OnRiskLimit = "fail",
         on_progress: ProgressCallback | None = None,
         verify: bool | None = None,
+        journal: BatchJournal | None = None,
     ) -> BatchReport:
         """Carry out exactly ``plan``: send what it plans to set, report every symbol.
 
@@ -293,6 +295,9 @@ class BybitClient(ClientReads):
             verify: Read back outcomes: ``None`` (default) the uncertain ones
                 (an answer was lost), ``True`` every symbol (a disagreement
                 becomes ``FAILED`` with :class:`LeverageMismatch`), ``False`` none.
+            journal: Records each symbol as it is planned, goes on the wire and
+                settles; after a cancellation, :meth:`reconcile` reads back what
+                it says may have changed.
 
         Raises:
             MissingCredentials: The client has no keys (nothing is sent).
@@ -306,7 +311,23 @@ class BybitClient(ClientReads):
             on_risk_limit=on_risk_limit,
             on_progress=on_progress,
             verify=verify,
+            journal=journal,
         )
+
+    async def reconcile(self, journal: BatchJournal) -> BatchReport:
+        """Read back what a stopped batch may have changed; state the exchange's values.
+
+        After a batch was cancelled (or its task died), its journal names the
+        symbols whose requests were in flight or never sent. One read (per
+        category) settles them: a landed request is ``SET``, anything else is
+        ``FAILED`` with :class:`Interrupted` and the value the exchange holds.
+
+        Raises:
+            MissingCredentials: The client has no keys.
+            AuthenticationError: The key cannot read.
+        """
+        self.require_credentials()
+        return await self._executor.reconcile(journal)
 
     async def set_leverage_many(
         self,
@@ -320,6 +341,7 @@ class BybitClient(ClientReads):
         on_progress: ProgressCallback | None = None,
         verify: bool | None = None,
         only_flat: bool = False,
+        journal: BatchJournal | None = None,
     ) -> BatchReport:
         """Set leverage on many symbols concurrently: one result per symbol.
 
@@ -327,8 +349,8 @@ class BybitClient(ClientReads):
         ``{symbol: leverage}`` or a sequence of :class:`LeverageRequest`. With
         ``skip_unchanged``, the leverage in force is read for the whole category
         with one request and nothing is sent for symbols already at their target
-        (if that read fails, every symbol is sent). ``verify`` and ``only_flat``
-        are those of :meth:`execute` and :meth:`plan_leverage_many`.
+        (if that read fails, every symbol is sent). ``verify``, ``journal`` and
+        ``only_flat`` are those of :meth:`execute` and :meth:`plan_leverage_many`.
 
         Raises:
             MissingCredentials: The client has no keys (nothing is sent).
@@ -354,4 +376,5 @@ class BybitClient(ClientReads):
             on_risk_limit=on_risk_limit,
             on_progress=on_progress,
             verify=verify,
+            journal=journal,
         )

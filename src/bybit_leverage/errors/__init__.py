@@ -49,6 +49,7 @@ catches bad leverage and ``except TimeoutError`` still catches a timeout::
     │       ├── MarginCheckFailed            110044, 110045, 110046
     │       ├── MarginModeFailed             110073, 3400045 (carries the reasons)
     │       └── ContractNotLive              110074
+    ├── Interrupted                          the batch stopped before the symbol settled
     ├── LeverageMismatch                     read back, the exchange holds another value
     └── BatchFailed                          a batch had rejected or failed symbols
 
@@ -104,6 +105,7 @@ from bybit_leverage.errors._base import (
     ConnectionFailed,
     DuplicateSymbol,
     HTTPStatusError,
+    Interrupted,
     InvalidLeverage,
     IPRateLimited,
     LeverageMismatch,
@@ -140,6 +142,7 @@ __all__ = [
     "HedgeModeUnavailable",
     "IPNotAllowed",
     "IPRateLimited",
+    "Interrupted",
     "InvalidApiKey",
     "InvalidLeverage",
     "InvalidSignature",

@@ -22,6 +22,7 @@ __all__ = [
     "DuplicateSymbol",
     "HTTPStatusError",
     "IPRateLimited",
+    "Interrupted",
     "InvalidLeverage",
     "LeverageMismatch",
     "MissingCredentials",
@@ -266,6 +267,24 @@ class BatchFailed(BybitError):
         more = len(self.failures) - 5
         tail = f"; and {more} more" if more > 0 else ""
         return f"{len(self.failures)} of {self.total} symbols failed: {shown}{tail}"
+
+
+@frozen
+class Interrupted(BybitError):
+    """The batch stopped (cancelled, or its task died) before this symbol settled.
+
+    Attributes:
+        symbol: The symbol.
+        sent: Whether its request had gone out (it may then have landed).
+    """
+
+    symbol: str
+    sent: bool
+
+    def __str__(self) -> str:
+        if self.sent:
+            return f"{self.symbol}: the batch stopped while its request was in flight"
+        return f"{self.symbol}: the batch stopped before it was sent"
 
 
 @frozen
