@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench soak faults clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,15 @@ unit: $(STAMP)
 	$(BIN)/python -m coverage report
 
 test: lint typecheck unit
+
+# The soak at full size: 2,000 symbols across 4 accounts, 5% of answers faulted
+# (make test runs a 200-symbol version).
+soak: $(STAMP)
+	SOAK_SYMBOLS=2000 $(BIN)/python -m pytest -q tests/faults/test_soak.py
+
+# The fault matrix, with its table written to fault-matrix.md (see docs/faults.md).
+faults: $(STAMP)
+	FAULT_TABLE=fault-matrix.md $(BIN)/python -m pytest -q tests/faults/test_matrix.py
 
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
