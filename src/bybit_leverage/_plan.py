@@ -23,7 +23,13 @@ from bybit_leverage.errors import (
     SymbolNotTradable,
     TargetError,
 )
-from bybit_leverage.leverage import LeverageLike, SnapPolicy, snap_decimal, to_leverage
+from bybit_leverage.leverage import (
+    LeverageLike,
+    SnapChange,
+    SnapPolicy,
+    snap_decimal,
+    to_leverage,
+)
 from bybit_leverage.models import (
     Category,
     ContractType,
@@ -176,6 +182,7 @@ def plan_symbol(
     policy: SnapPolicy,
     skip_at_target: bool,
     only_flat: bool = False,
+    clamp: bool = True,
 ) -> PlannedChange:
     """Decide what one symbol needs.
 
@@ -187,6 +194,8 @@ def plan_symbol(
         skip_at_target: Plan ``UNCHANGED`` when the current value equals the
             target (only when it comes from a fresh read of the batch).
         only_flat: Leave symbols that hold an open position alone.
+        clamp: Bring values outside the symbol's range to it (else refuse them;
+            values inside the range are still snapped onto the grid).
     """
     symbol = request.symbol
     try:
@@ -230,6 +239,12 @@ def plan_symbol(
         )
     except InvalidLeverage as exc:
         return refused(symbol, exc, Outcome.REJECTED)
+    out_of_range = {SnapChange.RAISED_TO_MIN, SnapChange.LOWERED_TO_MAX}
+    clamped = {snapped_buy.change, snapped_sell.change} & out_of_range
+    if clamped and not clamp:
+        shown = repr(raw_buy) if snapped_buy.change in clamped else repr(raw_sell)
+        refusal = InvalidLeverage(shown, "out of range (not clamped)", symbol, rule)
+        return refused(symbol, refusal, Outcome.REJECTED)
     target = (snapped_buy.value, snapped_sell.value)
     current = facts.current
     plan = PlannedChange(
@@ -240,6 +255,7 @@ def plan_symbol(
         sell,
         *target,
         adjusted=snapped_buy.adjusted or snapped_sell.adjusted,
+        clamped=bool(clamped),
         current_buy=current.buy if current else None,
         current_sell=current.sell if current else None,
         instrument=instrument,

@@ -148,6 +148,7 @@ class Planner:
         policy: SnapPolicy,
         read_current: bool,
         only_flat: bool = False,
+        clamp: bool = True,
     ) -> BatchPlan:
         """Plan a batch: the listing and the account, then one read, then decide.
 
@@ -219,6 +220,7 @@ class Planner:
                     policy=policy,
                     skip_at_target=reading.source is not None,
                     only_flat=only_flat,
+                    clamp=clamp,
                 )
             )
         return BatchPlan(tuple(changes), category, tally.sent, loop.time() - started)

@@ -242,6 +242,7 @@ class BybitClient(ClientReads):
         policy: SnapPolicy = SnapPolicy.DOWN,
         read_current: bool = True,
         only_flat: bool = False,
+        clamp: bool = True,
     ) -> BatchPlan:
         """Decide what :meth:`set_leverage_many` would do, writing nothing.
 
@@ -257,6 +258,8 @@ class BybitClient(ClientReads):
             read_current: Read the leverage in force and skip what is at target.
             only_flat: Leave symbols that hold an open position alone
                 (``REJECTED`` with :class:`OpenPosition`).
+            clamp: Bring values outside a symbol's range to it (``False``:
+                refuse them; values inside are still snapped onto the grid).
 
         Raises:
             DuplicateSymbol: A symbol appears twice.
@@ -269,6 +272,7 @@ class BybitClient(ClientReads):
             policy=policy,
             read_current=read_current,
             only_flat=only_flat,
+            clamp=clamp,
         )
 
     async def execute(
@@ -342,6 +346,7 @@ class BybitClient(ClientReads):
         verify: bool | None = None,
         only_flat: bool = False,
         journal: BatchJournal | None = None,
+        clamp: bool = True,
     ) -> BatchReport:
         """Set leverage on many symbols concurrently: one result per symbol.
 
@@ -349,8 +354,9 @@ class BybitClient(ClientReads):
         ``{symbol: leverage}`` or a sequence of :class:`LeverageRequest`. With
         ``skip_unchanged``, the leverage in force is read for the whole category
         with one request and nothing is sent for symbols already at their target
-        (if that read fails, every symbol is sent). ``verify``, ``journal`` and
-        ``only_flat`` are those of :meth:`execute` and :meth:`plan_leverage_many`.
+        (if that read fails, every symbol is sent). ``verify`` and ``journal``
+        are those of :meth:`execute`; ``only_flat`` and ``clamp`` those of
+        :meth:`plan_leverage_many`.
 
         Raises:
             MissingCredentials: The client has no keys (nothing is sent).
@@ -369,6 +375,7 @@ class BybitClient(ClientReads):
             policy=policy,
             read_current=skip_unchanged,
             only_flat=only_flat,
+            clamp=clamp,
         )
         return await self.execute(
             plan,

@@ -156,6 +156,9 @@ class PlannedChange:
         target_buy: Buy side after snapping.
         target_sell: Sell side after snapping.
         adjusted: Whether snapping changed either side.
+        clamped: Whether either side was outside the symbol's range and was
+            brought to its maximum (or minimum): a typo such as ``1000`` shows
+            here, apart from ordinary rounding onto the grid.
         current_buy: Buy side in force now, when it was read.
         current_sell: Sell side in force now, when it was read.
         error: Why it was rejected or failed.
@@ -178,6 +181,7 @@ class PlannedChange:
     current_buy: Decimal | None = None
     current_sell: Decimal | None = None
     error: BybitError | None = field(default=None, eq=False)
+    clamped: bool = False
     instrument: Instrument | None = field(
         default=None, repr=False, eq=False, metadata={"render": False}
     )
@@ -258,7 +262,15 @@ class BatchPlan:
             for action, n in self.counts.items()
         ]
         parts.append(f"{sum(c.adjusted for c in self.changes)} adjusted")
+        clamped = self.clamped
+        if clamped:
+            parts[-1] += f" ({len(clamped)} clamped to their range)"
         return f"{_count(len(self.changes), 'symbol')}: " + ", ".join(parts)
+
+    @property
+    def clamped(self) -> tuple[PlannedChange, ...]:
+        """Changes whose request was outside the symbol's range (clamped to it)."""
+        return tuple(c for c in self.changes if c.clamped)
 
     def table(self) -> str:
         """A plain-text table, one row per symbol, then the summary."""

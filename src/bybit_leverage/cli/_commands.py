@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from typing import Any
@@ -23,11 +24,13 @@ from bybit_leverage import (
     host_label,
 )
 from bybit_leverage.cli._config import make_client
+from bybit_leverage.cli._interrupt import Interruption, run_interruptibly
 from bybit_leverage.cli._output import Output
 from bybit_leverage.cli._targets import parse_assignment, read_targets_file
 from bybit_leverage.report import PLAN_COLUMNS, RESULT_COLUMNS
 
 __all__ = [
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_SOME_FAILED",
     "EXIT_USAGE",
@@ -40,6 +43,7 @@ __all__ = [
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 async def _targets(
@@ -111,6 +115,7 @@ async def _plan(args: argparse.Namespace, client: BybitClient) -> BatchPlan:
         policy=args.policy,
         read_current=not args.no_skip_unchanged,
         only_flat=args.only_flat,
+        clamp=not args.no_clamp,
     )
 
 
@@ -163,13 +168,51 @@ async def cmd_plan(args: argparse.Namespace, out: Output) -> int:
     return EXIT_SOME_FAILED if _refused(plan) else EXIT_OK
 
 
-def _confirm(count: int) -> bool:
+async def _ask(question: str) -> str:
+    """Read one answer from the terminal without blocking the loop (Ctrl-C works)."""
+    try:
+        fd = sys.stdin.fileno()
+    except (OSError, ValueError):  # a stand-in stdin: nothing to wait on
+        return input(question)  # noqa: ASYNC250 - no fd: a test stand-in, answered at once
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str] = loop.create_future()
+
+    def readable() -> None:
+        if not answer.done():
+            answer.set_result(sys.stdin.readline())
+
+    sys.stdout.write(question)
+    sys.stdout.flush()
+    loop.add_reader(fd, readable)
+    try:
+        return await answer
+    finally:
+        loop.remove_reader(fd)
+
+
+def _question(plan: BatchPlan, where: dict[str, Any]) -> str:
+    count = len(plan.to_send)
+    noun = "symbol" if count == 1 else "symbols"
+    text = f"Set leverage on {count} {noun} on {_where_line(where)}?"
+    clamped = [c.symbol for c in plan.to_send if c.clamped]
+    if clamped:
+        text += (
+            f" {len(clamped)} asked above (or below) their range and will be "
+            f"clamped to it: {', '.join(clamped)}."
+        )
+    return text + " [y/N] "
+
+
+async def _confirm(plan: BatchPlan, where: dict[str, Any]) -> bool:
     if not sys.stdin.isatty():
         raise ConfigurationError(
             "refusing to write without --yes: stdin is not a terminal"
         )
-    noun = "symbol" if count == 1 else "symbols"
-    answer = input(f"Set leverage on {count} {noun}? [y/N] ")
+    try:
+        answer = await _ask(_question(plan, where))
+    except asyncio.CancelledError:
+        print("\ninterrupted at the prompt: nothing was sent", file=sys.stderr)
+        raise
     return answer.strip().lower() in ("y", "yes")
 
 
@@ -183,20 +226,31 @@ async def cmd_set(args: argparse.Namespace, out: Output) -> int:
             out.line(_where_line(where))
             out.table("plan", PLAN_COLUMNS, plan.rows())
             out.line(plan.summary())
-        to_send = len(plan.to_send)
-        if to_send and not args.yes and not _confirm(to_send):
+        if plan.to_send and not args.yes and not await _confirm(plan, where):
             out.line("nothing was sent")
             return EXIT_USAGE
         with out.progress(len(plan), "setting leverage") as progress:
-            report = await client.execute(
-                plan,
-                concurrency=args.concurrency,
-                on_risk_limit=args.on_risk_limit,
-                on_progress=progress,
-                verify=True if args.verify else None,
+            outcome = await run_interruptibly(
+                client,
+                lambda journal: client.execute(
+                    plan,
+                    concurrency=args.concurrency,
+                    on_risk_limit=args.on_risk_limit,
+                    on_progress=progress,
+                    verify=True if args.verify else None,
+                    journal=journal,
+                ),
+                notice=lambda text: print(text, file=sys.stderr),
             )
-    _print_report(args, out, report, where)
-    return EXIT_OK if report.ok else EXIT_SOME_FAILED
+    if isinstance(outcome, Interruption):
+        if args.json:
+            out.line(json.dumps({**where, **outcome.to_dict()}))
+        else:
+            for line in outcome.lines():
+                out.line(line)
+        return EXIT_INTERRUPTED
+    _print_report(args, out, outcome, where)
+    return EXIT_OK if outcome.ok else EXIT_SOME_FAILED
 
 
 def _print_report(

@@ -17,13 +17,15 @@ from bybit_leverage import (
     DuplicateSymbol,
     TargetError,
 )
-from bybit_leverage.cli._commands import EXIT_SOME_FAILED, EXIT_USAGE
+from bybit_leverage.cli._commands import (
+    EXIT_INTERRUPTED,
+    EXIT_SOME_FAILED,
+    EXIT_USAGE,
+)
 from bybit_leverage.cli._output import Output
 from bybit_leverage.cli._parser import build_parser
 
 __all__ = ["main", "run_command"]
-
-EXIT_INTERRUPTED = 130
 
 _Handler = Callable[[argparse.Namespace, Output], Coroutine[Any, Any, int]]
 
@@ -71,7 +73,7 @@ async def run_command(argv: Sequence[str], *, stream: TextIO | None = None) -> i
 
 async def _dispatch(args: argparse.Namespace, stream: TextIO | None = None) -> int:
     handler: _Handler = args.handler
-    out = Output(stream, plain=bool(args.json))
+    out = Output(stream, plain=bool(args.json), quiet=stream is not None)
     try:
         return await handler(args, out)
     except (

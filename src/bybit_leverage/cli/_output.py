@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -21,10 +22,14 @@ class Output:
     Args:
         stream: Where to print (standard output by default).
         plain: Never use rich (for ``--json``: one document, nothing else).
+        quiet: No progress lines on stderr (tests, embedding programs).
     """
 
-    def __init__(self, stream: TextIO | None = None, *, plain: bool = False) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, *, plain: bool = False, quiet: bool = False
+    ) -> None:
         self.stream = stream if stream is not None else sys.stdout
+        self.quiet = quiet
         self._console: Any = None
         if not plain and self.stream.isatty():
             try:
@@ -64,11 +69,19 @@ class Output:
 
 
 class Progress:
-    """Counts finished symbols; draws a bar on a terminal, nothing otherwise."""
+    """Counts finished symbols: a bar on a terminal, else a line on stderr.
+
+    Without a terminal (or without rich) a plain line ``label: done/total``
+    goes to stderr as the first symbol finishes, then at most once a second,
+    and at the end: a log or a pipe shows the batch moving without a flood.
+    """
 
     def __init__(self, out: Output, total: int, label: str) -> None:
         self._bar: Any = None
         self._task: Any = None
+        self._label = label
+        self._printed_at: float | None = None
+        self._quiet = out.quiet
         console = out._console
         if console is not None and out.stream.isatty():
             from rich.progress import Progress as RichProgress
@@ -89,3 +102,10 @@ class Progress:
         """Advance by one finished symbol (the batch's ``on_progress``)."""
         if self._bar is not None:
             self._bar.update(self._task, completed=done, description=result.symbol)
+            return
+        if self._quiet:
+            return
+        now = time.monotonic()
+        if self._printed_at is None or now - self._printed_at >= 1 or done == total:
+            self._printed_at = now
+            print(f"{self._label}: {done}/{total} done", file=sys.stderr, flush=True)

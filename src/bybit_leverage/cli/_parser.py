@@ -64,6 +64,12 @@ def _add_targets(parser: argparse.ArgumentParser) -> None:
         help="do not read current leverage; send every symbol",
     )
     parser.add_argument(
+        "--no-clamp",
+        action="store_true",
+        help="refuse values outside a symbol's range instead of clamping them "
+        "(values inside are still snapped onto the grid)",
+    )
+    parser.add_argument(
         "--only-flat",
         action="store_true",
         help="leave symbols with an open position alone",
