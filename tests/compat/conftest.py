@@ -10,10 +10,12 @@ from bybit_leverage.simulator import Banner, spawn
 
 
 @pytest.fixture
-def spawned() -> Iterator[Banner]:
+def spawned(request: pytest.FixtureRequest) -> Iterator[Banner]:
     """``python -m bybit_leverage.simulator`` on a free port, Bybit's limits on.
 
     60 symbols list over 40 Trading linear contracts: several pages at 20 a page.
+    Parametrize it indirectly for another number of symbols.
     """
-    with spawn(symbols=60) as banner:
+    symbols: int = getattr(request, "param", 60)
+    with spawn(symbols=symbols) as banner:
         yield banner

@@ -34,9 +34,15 @@ def set_leverage_codes(url: str) -> dict[str, int]:
 
 
 def linear_symbols(url: str, status: str = "Trading") -> list[str]:
-    """Every linear symbol the simulator lists in ``status``, in one unpaged request."""
-    query = f"category=linear&limit=1000&status={status}"
-    request = urllib.request.Request(f"{url}/v5/market/instruments-info?{query}")  # noqa: S310 - loopback
-    answer = _json(request)
-    assert answer["result"]["nextPageCursor"] == ""
-    return [item["symbol"] for item in answer["result"]["list"]]
+    """Every linear symbol the simulator lists in ``status``, 1000 a page."""
+    symbols: list[str] = []
+    cursor = ""
+    while True:
+        # The cursor arrives percent-encoded and goes back as it came.
+        query = f"category=linear&limit=1000&status={status}&cursor={cursor}"
+        request = urllib.request.Request(f"{url}/v5/market/instruments-info?{query}")  # noqa: S310 - loopback
+        result = _json(request)["result"]
+        symbols += [item["symbol"] for item in result["list"]]
+        cursor = result["nextPageCursor"]
+        if not cursor:
+            return symbols

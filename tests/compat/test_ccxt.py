@@ -38,6 +38,8 @@ async def exchange(spawned: Banner) -> AsyncIterator[Any]:
         await exchange.close()  # its aiohttp session; unclosed, the run fails
 
 
+# ccxt asks for 1000 instruments a page: 1100 symbols make it follow a cursor.
+@pytest.mark.parametrize("spawned", [60, 1100], indirect=True)
 async def test_load_markets_reads_instruments_and_coins(
     exchange: Any, spawned: Banner
 ) -> None:
