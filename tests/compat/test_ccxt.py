@@ -51,6 +51,8 @@ async def test_load_markets_reads_instruments_and_coins(
     assert prelaunch
     assert linear == {*trading, *prelaunch}
     assert markets[SYMBOL]["swap"]
+    # From BTCUSDT's leverageFilter: [1, 100] (simulator.md, Knobs).
+    assert markets[SYMBOL]["limits"]["leverage"] == {"min": 1, "max": 100}
     assert markets["BTC/USDT"]["spot"]  # the simulator's spot listing
     # Networks come only from /v5/asset/coin/query-info (a key is set).
     assert {"BTC", "ETH", "USDC", "USDT", "XRP"} <= set(exchange.currencies)
