@@ -29,6 +29,9 @@ async def exchange(spawned: Banner) -> AsyncIterator[Any]:
             "enableLastJsonResponse": True,  # to read the retCode behind an error
         }
     )
+    # close() sleeps this long (250 ms) to let TLS connections shut down; the
+    # simulator speaks plain HTTP, so nothing is left to wait for.
+    exchange.timeout_on_exit = 0
     # Every API host ccxt knows (spot, futures, v2, public, private) goes to the
     # simulator: none of these requests may leave the machine.
     exchange.urls["api"] = dict.fromkeys(exchange.urls["api"], spawned.url)
