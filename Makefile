@@ -5,7 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench soak faults clean
+# npm bybit-api for tests/compat/test_bybit_api.py. Only where node and npm are on
+# PATH does `make test` install it; elsewhere that test skips and says why.
+NODE_DIR := tests/compat/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed
+HAVE_NODE := $(and $(shell command -v node),$(shell command -v npm))
+
+.PHONY: demo test lint typecheck unit bench soak faults clean compat-node
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +35,14 @@ unit: $(STAMP)
 	$(BIN)/python -m coverage run -m pytest
 	$(BIN)/python -m coverage report
 
-test: lint typecheck unit
+test: lint typecheck $(if $(HAVE_NODE),compat-node) unit
+
+# `npm ci` installs exactly the lock file, and again only when it changes.
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+compat-node: $(NODE_STAMP)
 
 # The soak at full size: 2,000 symbols across 4 accounts, 5% of answers faulted
 # (make test runs a 200-symbol version).
@@ -46,3 +59,4 @@ bench: $(STAMP)
 # Back to a fresh checkout: the next `make demo` or `make test` rebuilds .venv.
 clean:
 	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(NODE_DIR)/node_modules
