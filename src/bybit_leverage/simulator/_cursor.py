@@ -4,7 +4,7 @@ A cursor is base64 of the next offset and a fingerprint of the query's filters,
 padded so it always ends in ``==`` and is percent-encoded (``%3D%3D``), as
 https://bybit-exchange.github.io/docs/v5/market/instrument sends
 ``nextPageCursor``. A client that sends it back verbatim pages on; so does one
-that percent-encodes it once more (npm ``bybit-api`` and ccxt send ``%253D``),
+that percent-encodes it once more (npm ``bybit-api`` sends ``%253D``),
 and one that decodes it before sending (the server then sees ``==`` as sent).
 """
 
