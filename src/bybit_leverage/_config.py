@@ -127,7 +127,10 @@ def validate_base_url(base_url: object) -> str:
 
 
 def make_credentials(
-    api_key: object, api_secret: object, private_key: object
+    api_key: object,
+    api_secret: object,
+    private_key: object,
+    password: object = None,
 ) -> Credentials | None:
     """Build the client's credentials from its keyword arguments (``None``: no keys).
 
@@ -150,7 +153,9 @@ def make_credentials(
         if private_key is not None:
             if not isinstance(private_key, str | bytes):
                 raise ConfigurationError("private_key must be PEM text (str or bytes)")
-            return Credentials.rsa(api_key, private_key)
+            if password is not None and not isinstance(password, str | bytes):
+                raise ConfigurationError("private_key_password must be str or bytes")
+            return Credentials.rsa(api_key, private_key, password)
         if not isinstance(api_secret, str) or not api_secret:
             raise ConfigurationError(
                 "api_secret must be a non-empty string (or pass private_key)"

@@ -68,9 +68,17 @@ def verify_rsa(public_key_pem: str | bytes, message: str, signature: str) -> boo
     return True
 
 
-def _load_rsa(pem: str | bytes) -> rsa.RSAPrivateKey:
+def _load_rsa(pem: str | bytes, password: str | bytes | None) -> rsa.RSAPrivateKey:
     data = pem.encode() if isinstance(pem, str) else pem
-    key = serialization.load_pem_private_key(data, password=None)
+    secret = password.encode() if isinstance(password, str) else password
+    try:
+        key = serialization.load_pem_private_key(data, password=secret)
+    except TypeError as exc:  # encrypted without a password, or the other way
+        if secret is None:
+            raise ValueError(
+                "the RSA private key is encrypted: give its password"
+            ) from None
+        raise ValueError(f"the RSA private key is not encrypted ({exc})") from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("private_key must be an RSA key in PEM form")
     return key
@@ -98,11 +106,21 @@ class Credentials:
         return cls(api_key, secret=secret)
 
     @classmethod
-    def rsa(cls, api_key: str, private_key: str | bytes) -> Credentials:
-        """Credentials for a self-generated RSA key (PEM, unencrypted)."""
+    def rsa(
+        cls,
+        api_key: str,
+        private_key: str | bytes,
+        password: str | bytes | None = None,
+    ) -> Credentials:
+        """Credentials for a self-generated RSA key (PEM; ``password`` if encrypted).
+
+        Raises:
+            ValueError: The key is not an RSA key in PEM form, or is encrypted and
+                no (or a wrong) password was given. The message never shows it.
+        """
         if not api_key:
             raise ValueError("api_key must be non-empty")
-        return cls(api_key, private_key=_load_rsa(private_key))
+        return cls(api_key, private_key=_load_rsa(private_key, password))
 
     @property
     def kind(self) -> str:

@@ -80,6 +80,7 @@ class BybitClient(ClientReads):
         api_key: The API key (needed for private endpoints only).
         api_secret: Its secret, for a system-generated (HMAC) key.
         private_key: An RSA private key in PEM form, for a self-generated key.
+        private_key_password: Its password, if the PEM is encrypted.
         base_url: ``MAINNET``, ``TESTNET``, ``DEMO``, a regional host, or
             ``http://`` to a loopback simulator.
         recv_window: How long (ms) after its timestamp a request stays valid.
@@ -111,6 +112,7 @@ class BybitClient(ClientReads):
         api_key: str | None = None,
         api_secret: str | None = None,
         private_key: str | bytes | None = None,
+        private_key_password: str | bytes | None = None,
         base_url: str = MAINNET,
         recv_window: int = c.RECV_WINDOW_MS,
         session: aiohttp.ClientSession | None = None,
@@ -138,7 +140,9 @@ class BybitClient(ClientReads):
         retries = retries or Retries(max_attempts, retry_deadline)
         limits = limits or Limits(ip_limit, pace_endpoints)
         self._base_url = validate_base_url(base_url)
-        credentials = make_credentials(api_key, api_secret, private_key)
+        credentials = make_credentials(
+            api_key, api_secret, private_key, private_key_password
+        )
         self._core = RequestCore(
             base_url=self._base_url,
             credentials=credentials,

@@ -23,10 +23,10 @@ from bybit_leverage import (
     format_leverage,
     host_label,
 )
-from bybit_leverage.cli._config import make_client
+from bybit_leverage.cli._config import make_client, read_text_file
 from bybit_leverage.cli._interrupt import Interruption, run_interruptibly
 from bybit_leverage.cli._output import Output
-from bybit_leverage.cli._targets import parse_assignment, read_targets_file
+from bybit_leverage.cli._targets import parse_assignment, parse_target_text
 from bybit_leverage.report import PLAN_COLUMNS, RESULT_COLUMNS
 
 __all__ = [
@@ -51,7 +51,12 @@ async def _targets(
 ) -> list[LeverageRequest]:
     requests = [parse_assignment(text) for text in args.targets]
     if args.file:  # a small local file: reading it inline does not stall anything
-        requests += read_targets_file(args.file)
+        from_file = parse_target_text(
+            read_text_file(args.file, "target file"), source=args.file
+        )
+        if not from_file:
+            raise TargetError(args.file, "the file holds no targets")
+        requests += from_file
     if args.all is not None:
         instruments = await client.get_instruments(args.category)
         requests += [

@@ -15,6 +15,7 @@ from bybit_leverage import (
     BybitError,
     ConfigurationError,
     DuplicateSymbol,
+    MissingCredentials,
     TargetError,
 )
 from bybit_leverage.cli._commands import (
@@ -22,6 +23,7 @@ from bybit_leverage.cli._commands import (
     EXIT_SOME_FAILED,
     EXIT_USAGE,
 )
+from bybit_leverage.cli._config import NO_KEYS
 from bybit_leverage.cli._output import Output
 from bybit_leverage.cli._parser import build_parser
 
@@ -76,6 +78,9 @@ async def _dispatch(args: argparse.Namespace, stream: TextIO | None = None) -> i
     out = Output(stream, plain=bool(args.json), quiet=stream is not None)
     try:
         return await handler(args, out)
+    except MissingCredentials:
+        print(f"error: {NO_KEYS}", file=sys.stderr)
+        return EXIT_USAGE
     except (
         AuthenticationError,
         ConfigurationError,

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 
 import bybit_leverage
-from bybit_leverage import DEMO, MAINNET, TESTNET, Category, SnapPolicy
+from bybit_leverage import (
+    DEMO,
+    MAINNET,
+    TESTNET,
+    Category,
+    InvalidLeverage,
+    SnapPolicy,
+    to_leverage,
+)
 from bybit_leverage._argparse import OneLineParser
 
 __all__ = ["build_parser"]
@@ -48,7 +56,10 @@ def _add_targets(parser: argparse.ArgumentParser) -> None:
         help="e.g. BTCUSDT=10, or ETHUSDT=10/5 for hedge buy/sell",
     )
     parser.add_argument(
-        "--all", metavar="LEV", help="every tradable symbol of the category"
+        "--all",
+        metavar="LEV",
+        type=_leverage,
+        help="every tradable symbol of the category",
     )
     parser.add_argument("--file", help="CSV (symbol,leverage) or JSON targets")
     parser.add_argument(
@@ -74,6 +85,20 @@ def _add_targets(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="leave symbols with an open position alone",
     )
+
+
+def _leverage(text: str) -> str:
+    try:
+        to_leverage(text)
+    except InvalidLeverage as exc:
+        raise argparse.ArgumentTypeError(exc.reason + f": {exc.value}") from None
+    return text
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
 
 
 def configure_simulator(parser: argparse.ArgumentParser) -> None:
@@ -116,7 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     set_.add_argument(
         "--yes", "-y", action="store_true", help="do not ask for confirmation"
     )
-    set_.add_argument("--concurrency", type=int, default=20, help="requests in flight")
+    set_.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=20,
+        help="requests waiting at once (default 20; pacing keeps 10/s anyway)",
+    )
     set_.add_argument(
         "--on-risk-limit",
         choices=("fail", "clamp"),
