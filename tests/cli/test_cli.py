@@ -299,19 +299,27 @@ def test_the_real_console_script_against_simulate() -> None:
 
 async def test_the_demo_sets_then_finds_everything_unchanged() -> None:
     stream = io.StringIO()
-    code = await run_demo(Output(stream, plain=True), symbols=120, batch=40, seed=5)
+    code = await run_demo(
+        Output(stream, plain=True, quiet=True), symbols=120, batch=40, seed=5
+    )
     text = stream.getvalue()
     assert code == 0
-    first = re.search(r"First pass: (.*)", text)
+    first = re.search(r"First pass: (\d+) set, .* answered 10006; (\d+) injected", text)
+    naive = re.search(r"naive .*? (\d+) answered 10006", text)
     second = re.search(r"Second pass: (.*)", text)
-    assert first is not None
-    assert second is not None
-    assert "0 answered 10006" in first.group(1)
+    assert first is not None, text
+    assert naive is not None, text
+    assert second is not None, text
+    assert "0 answered 10006" in first.group(0)
+    assert int(first.group(2)) == 8  # every injected fault was met, and survived
+    assert int(naive.group(1)) > 0  # the naive gather earns 10006s ours never does
     assert "and 0 writes" in second.group(1)
     assert " set" not in second.group(1).split(" in ")[0]
     assert "rejected before sending: unknown linear symbol 'NOTAREALUSDT'" in text
     assert "is not tradable" in text
     assert "Snapping adjusted" in text
+    assert "Results (14 of 42 shown: rejected, failed and adjusted first)" in text
+    assert "bybit-leverage plan --testnet" in text.splitlines()[-1]
 
 
 class _Terminal(io.StringIO):

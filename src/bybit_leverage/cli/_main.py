@@ -32,6 +32,22 @@ __all__ = ["main", "run_command"]
 _Handler = Callable[[argparse.Namespace, Output], Coroutine[Any, Any, int]]
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is *now*.
+
+    A rich progress bar redirects ``sys.stderr`` while it draws, so a warning
+    logged meanwhile is printed above the bar instead of tearing it.
+    """
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass  # always the current sys.stderr
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (0 done, 1 some failed, 2 usage error)."""
     parser = build_parser()
@@ -44,7 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     # The library logs and never configures logging; the CLI is an application.
-    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
+    handler = _CurrentStderr()
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     try:
         return asyncio.run(_dispatch(args))
     except KeyboardInterrupt:
