@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 
 import pytest
 from hypothesis import given
@@ -16,6 +16,7 @@ from bybit_leverage import (
     snap_leverage,
     to_leverage,
 )
+from bybit_leverage.models import plain_decimal
 
 D = Decimal
 BTC = LeverageFilter(D("1"), D("100"), D("0.01"))
@@ -133,6 +134,74 @@ def test_format_leverage_has_no_exponent_or_trailing_zeros(
     value: str, text: str
 ) -> None:
     assert format_leverage(D(value)) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        # 31 digits: normalize() rounded them to the context's 28 (12.35).
+        ("12.34999999999999999999999999999", "12.34999999999999999999999999999"),
+        ("99.999999999999999999999999999999", "99.999999999999999999999999999999"),
+        # Past the context's exponent limit: normalize() raised decimal.Overflow.
+        ("1E+999999999999999999", "1E+999999999999999999"),
+        ("1.50E-999999999999999999", "1.5E-999999999999999999"),
+        ("-12.50", "-12.5"),
+        ("0E+5", "0"),
+        ("1E+1000", "1" + "0" * 1000),  # a thousand zeros are still spelled out
+        ("1E+1001", "1E+1001"),
+        ("1E-1001", "0." + "0" * 1000 + "1"),
+        ("1E-1002", "1E-1002"),
+        # Not numbers, but a report must render whatever it holds.
+        ("NaN", "NaN"),
+        ("sNaN", "sNaN"),  # normalize() raised InvalidOperation
+        ("-Infinity", "-Infinity"),
+    ],
+)
+def test_format_leverage_is_exact_and_never_raises(value: str, text: str) -> None:
+    assert format_leverage(D(value)) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "plain"),
+    [
+        ("12.34999999999999999999999999999", "12.34999999999999999999999999999"),
+        ("1E+2", "100"),
+        ("12.500", "12.5"),
+        ("1.0E+999999999999999999", "1E+999999999999999999"),
+        ("0.000", "0"),
+    ],
+)
+def test_plain_decimal_is_exact_and_never_raises(value: str, plain: str) -> None:
+    result = plain_decimal(D(value))
+    assert result.as_tuple() == D(plain).as_tuple()
+
+
+def test_formatting_ignores_the_decimal_context() -> None:
+    tight = Context(prec=3, Emax=5, Emin=-5)
+    with localcontext(tight):
+        assert format_leverage(D("12.3456")) == "12.3456"
+        assert format_leverage(D("1E+10")) == "10000000000"
+        assert plain_decimal(D("12.34560")) == D("12.3456")
+        assert str(plain_decimal(D("1E+10"))) == "10000000000"
+
+
+long_decimals = st.builds(
+    lambda sign, digits, exponent: Decimal((sign, tuple(digits), exponent)),
+    st.integers(0, 1),
+    st.lists(st.integers(0, 9), min_size=1, max_size=80),
+    st.integers(-1200, 1200),
+)
+
+
+@given(long_decimals)
+def test_format_leverage_round_trips_exactly(value: Decimal) -> None:
+    text = format_leverage(value)
+    assert D(text) == value
+    assert plain_decimal(value) == value
+    if -1000 <= value.adjusted() <= 1000 and value:
+        assert "E" not in text
+        assert text == text.rstrip("0") or "." not in text
+    assert len(text) <= 80 + 1000 + 8
 
 
 # -- properties -------------------------------------------------------------------
