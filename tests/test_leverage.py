@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Context, Decimal, localcontext
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -204,6 +205,40 @@ def test_format_leverage_round_trips_exactly(value: Decimal) -> None:
     assert len(text) <= 80 + 1000 + 8
 
 
+@pytest.mark.parametrize(
+    ("value", "policy", "expected"),
+    [
+        # Past the context's 28 digits the quotient used to round up onto the
+        # next grid point: more leverage than asked, which DOWN never gives.
+        ("12.34999999999999999999999999999", SnapPolicy.DOWN, "12.34"),
+        ("99.999999999999999999999999999999", SnapPolicy.DOWN, "99.99"),
+        ("1.009999999999999999999999999999999", SnapPolicy.DOWN, "1"),
+        # A hair above the midpoint is above it; it used to round as a tie.
+        ("12.345000000000000000000000000001", SnapPolicy.NEAREST, "12.35"),
+        ("12.344999999999999999999999999999", SnapPolicy.NEAREST, "12.34"),
+        ("10.000000000000000000000000000000", SnapPolicy.STRICT, "10"),
+    ],
+)
+def test_snapping_is_exact_past_the_context_precision(
+    value: str, policy: SnapPolicy, expected: str
+) -> None:
+    assert snap_leverage(value, BTC, policy) == D(expected)
+
+
+def test_strict_refuses_a_value_a_hair_off_the_grid() -> None:
+    with pytest.raises(InvalidLeverage, match="not on the step grid"):
+        snap_leverage("10.000000000000000000000000000001", BTC, SnapPolicy.STRICT)
+
+
+def test_snapping_ignores_the_decimal_context() -> None:
+    with localcontext(Context(prec=4)):
+        assert snap_leverage("12.345", BTC) == D("12.34")
+        assert snap_leverage("12.346", BTC, SnapPolicy.NEAREST) == D("12.35")
+        assert snap_leverage("99.99", BTC, SnapPolicy.STRICT) == D("99.99")
+        with pytest.raises(InvalidLeverage, match="not on the step grid"):
+            snap_leverage("99.991", BTC, SnapPolicy.STRICT)
+
+
 # -- properties -------------------------------------------------------------------
 
 steps = st.sampled_from([D("0.01"), D("0.1"), D("0.5"), D("1"), D("0.25")])
@@ -224,7 +259,11 @@ policies = st.sampled_from([SnapPolicy.DOWN, SnapPolicy.NEAREST])
 
 
 def on_grid(value: Decimal, rule: LeverageFilter) -> bool:
-    return (value - rule.min_leverage) % rule.leverage_step == 0
+    # Fractions: Decimal's % would round long values in the 28-digit context.
+    steps = (Fraction(value) - Fraction(rule.min_leverage)) / Fraction(
+        rule.leverage_step
+    )
+    return steps.denominator == 1
 
 
 @given(rules(), requests, policies)
@@ -273,3 +312,91 @@ def test_strict_accepts_every_grid_point(rule: LeverageFilter, k: int) -> None:
     point = rule.min_leverage + k * rule.leverage_step
     if point <= rule.max_leverage:
         assert snap_leverage(point, rule, SnapPolicy.STRICT) == point
+
+
+# -- long inputs: up to 60 significant digits, exact oracle -----------------------
+
+
+@st.composite
+def off_grid_rules(draw: st.DrawFn) -> LeverageFilter:
+    """A filter whose maximum may sit between two grid points (caps like 12.5)."""
+    rule = draw(rules())
+    extra = draw(st.sampled_from([D(0), D("0.3"), D("0.5"), D("0.99")]))
+    top = rule.max_leverage + extra * rule.leverage_step
+    return LeverageFilter(rule.min_leverage, top, rule.leverage_step)
+
+
+def long_number(digits: int, leading: int) -> Decimal:
+    return Decimal((0, tuple(map(int, str(digits))), leading - len(str(digits)) + 1))
+
+
+# Any number from 1e-5 to 1e4 written with up to 60 significant digits.
+long_values = st.builds(
+    long_number, st.integers(1, 10**60 - 1), st.integers(min_value=-5, max_value=3)
+)
+
+
+@st.composite
+def near_grid(draw: st.DrawFn, rule: LeverageFilter) -> Decimal:
+    """A grid point or a midpoint between two, or a hair (to 1e-58) either side."""
+    k = draw(st.integers(0, 20_000))
+    exact = Context(prec=200)
+    half = draw(st.sampled_from([D(0), D("0.5")]))
+    point = exact.fma(k + half, rule.leverage_step, rule.min_leverage)
+    # Hairs about the default context's 28 digits are the ones that used to vanish.
+    places = draw(st.integers(1, 58) | st.integers(26, 34))
+    hair = Decimal((0, (1,), -places))
+    offset = draw(st.sampled_from([0, 1, -1]))
+    value = exact.fma(Decimal(offset), hair, point)
+    return value if value > 0 else point
+
+
+@st.composite
+def rule_and_long_value(draw: st.DrawFn) -> tuple[LeverageFilter, Decimal]:
+    rule = draw(off_grid_rules())
+    value = draw(st.one_of(long_values, near_grid(rule)))
+    return rule, value
+
+
+def clamp(value: Decimal, rule: LeverageFilter) -> Fraction:
+    return Fraction(min(max(value, rule.min_leverage), rule.max_leverage))
+
+
+@given(rule_and_long_value(), policies)
+def test_long_values_snap_onto_the_grid_and_into_range(
+    case: tuple[LeverageFilter, Decimal], policy: SnapPolicy
+) -> None:
+    rule, value = case
+    result = snap_leverage(value, rule, policy)
+    assert rule.min_leverage <= result <= rule.max_leverage
+    assert on_grid(result, rule)
+    below = clamp(value, rule) - Fraction(result)  # how far the result is below
+    step = Fraction(rule.leverage_step)
+    top = result + rule.leverage_step > rule.max_leverage  # no grid point above
+    if policy is SnapPolicy.DOWN:  # the highest grid point not above the request
+        assert 0 <= below < step
+    else:  # the closest grid point, ties down
+        assert -step / 2 < below <= step / 2 or (top and below > 0)
+
+
+@given(rule_and_long_value())
+def test_down_never_exceeds_a_long_clamped_request(
+    case: tuple[LeverageFilter, Decimal],
+) -> None:
+    rule, value = case
+    assert Fraction(snap_leverage(value, rule)) <= clamp(value, rule)
+
+
+@given(rule_and_long_value())
+def test_strict_accepts_exactly_the_grid_points_among_long_values(
+    case: tuple[LeverageFilter, Decimal],
+) -> None:
+    rule, value = case
+    valid = rule.min_leverage <= value <= rule.max_leverage and on_grid(value, rule)
+    try:
+        result = snap_leverage(value, rule, SnapPolicy.STRICT)
+    except InvalidLeverage:
+        assert not valid
+    else:
+        assert valid
+        assert result == value

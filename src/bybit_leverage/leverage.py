@@ -7,8 +7,10 @@ Leverage is :class:`~decimal.Decimal` from end to end.
 from __future__ import annotations
 
 import enum
-from decimal import ROUND_FLOOR, ROUND_HALF_DOWN, Decimal, InvalidOperation
-from typing import TypeAlias
+import math
+from decimal import Context, Decimal, Inexact, InvalidOperation, Rounded
+from fractions import Fraction
+from typing import Final, TypeAlias
 
 from attrs import frozen
 
@@ -112,18 +114,36 @@ def to_leverage(
     return number
 
 
-def _on_grid(value: Decimal, rule: LeverageFilter) -> bool:
-    return (value - rule.min_leverage) % rule.leverage_step == 0
+#: Exact for every grid point of a filter with Bybit's short numbers (a point
+#: has the digits of min, step and k together: tens, not a thousand).
+#: ``Inexact`` is trapped, so a point is never silently rounded.
+_EXACT: Final = Context(prec=1000, traps=[Inexact, Rounded])
 
 
-def _to_grid(value: Decimal, rule: LeverageFilter, rounding: str) -> Decimal:
-    steps = ((value - rule.min_leverage) / rule.leverage_step).to_integral_value(
-        rounding
+def _steps(value: Decimal, rule: LeverageFilter) -> Fraction:
+    """How many steps ``value`` lies above the minimum, exactly.
+
+    A Fraction, not a Decimal quotient: the context's 28 digits would round
+    ``10.000000000000000000000000000001`` onto the grid.
+    """
+    return (Fraction(value) - Fraction(rule.min_leverage)) / Fraction(
+        rule.leverage_step
     )
-    snapped = rule.min_leverage + steps * rule.leverage_step
+
+
+def _grid_point(k: int, rule: LeverageFilter) -> Decimal:
+    return _EXACT.fma(Decimal(k), rule.leverage_step, rule.min_leverage)
+
+
+def _to_grid(value: Decimal, rule: LeverageFilter, policy: SnapPolicy) -> Decimal:
+    steps = _steps(value, rule)
+    k = math.floor(steps)
+    if policy is SnapPolicy.NEAREST and steps - k > Fraction(1, 2):
+        k += 1  # above the midpoint; an exact tie stays down
+    snapped = _grid_point(k, rule)
     if snapped > rule.max_leverage:  # an off-grid max rounded up past itself
-        snapped -= rule.leverage_step
-    return plain_decimal(snapped)  # grid arithmetic can yield 1E+2 or 12.50
+        snapped = _grid_point(k - 1, rule)
+    return plain_decimal(snapped)  # grid arithmetic can yield 12.50
 
 
 def snap(
@@ -162,6 +182,9 @@ def snap_decimal(
 ) -> Snap:
     """Snap a leverage already read by :func:`to_leverage` (it is not read again).
 
+    The arithmetic is exact whatever the decimal context: a value a hair off the
+    grid is off the grid, and ``DOWN`` never rounds up.
+
     Args:
         requested: A positive, finite leverage.
         rule: The symbol's leverage filter.
@@ -183,11 +206,10 @@ def snap_decimal(
     if policy is SnapPolicy.STRICT:
         if change is not SnapChange.NONE:
             raise InvalidLeverage(text, "out of range", symbol, rule)
-        if not _on_grid(requested, rule):
+        if _steps(requested, rule).denominator != 1:
             raise InvalidLeverage(text, "not on the step grid", symbol, rule)
         return Snap(requested, requested, SnapChange.NONE)
-    rounding = ROUND_FLOOR if policy is SnapPolicy.DOWN else ROUND_HALF_DOWN
-    snapped = _to_grid(clamped, rule, rounding)
+    snapped = _to_grid(clamped, rule, policy)
     if change is SnapChange.NONE and snapped != requested:
         change = SnapChange.ROUNDED
     return Snap(requested, snapped, change)
