@@ -17,6 +17,7 @@ from bybit_leverage import (
     snap_leverage,
     to_leverage,
 )
+from bybit_leverage.leverage import MAX_DIGITS, describe_value, snap_decimal
 from bybit_leverage.models import plain_decimal
 
 D = Decimal
@@ -170,6 +171,8 @@ def test_format_leverage_is_exact_and_never_raises(value: str, text: str) -> Non
         ("12.500", "12.5"),
         ("1.0E+999999999999999999", "1E+999999999999999999"),
         ("0.000", "0"),
+        ("-Infinity", "-Infinity"),
+        ("sNaN", "sNaN"),
     ],
 )
 def test_plain_decimal_is_exact_and_never_raises(value: str, plain: str) -> None:
@@ -237,6 +240,174 @@ def test_snapping_ignores_the_decimal_context() -> None:
         assert snap_leverage("99.99", BTC, SnapPolicy.STRICT) == D("99.99")
         with pytest.raises(InvalidLeverage, match="not on the step grid"):
             snap_leverage("99.991", BTC, SnapPolicy.STRICT)
+
+
+# -- what is read as a leverage ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (" 10 ", "10"),
+        ("\t12.5\r\n", "12.5"),
+        ("+3", "3"),
+        ("5.", "5"),
+        (".5", "0.5"),
+        ("1e2", "100"),
+        ("1E+2", "100"),
+        ("0010.2500", "10.25"),
+        ("25e-1", "2.5"),
+        ("1e9", "1000000000"),  # a number: snapping lowers it to the max
+        ("1" + "0" * 5000 + "e-5000", "1"),  # trailing zeros are not significant
+        ("0." + "0" * 99 + "1", "1e-100"),
+        ("9" * 100, "9" * 100),
+        ("1e100", "1e100"),
+    ],
+)
+def test_ascii_decimal_text_is_read_exactly_and_plainly(
+    text: str, expected: str
+) -> None:
+    value = to_leverage(text)
+    assert value == D(expected)
+    assert value.as_tuple() == plain_decimal(D(expected)).as_tuple()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u0661\u0660",  # Arabic-Indic 10: Decimal() reads it as 10
+        "\uff11\uff10",  # fullwidth 10
+        "\U0001d7cf\U0001d7ce",  # mathematical bold 10
+        "1_0",  # Decimal() allows underscores between digits
+        "NaN",
+        "nan",
+        "sNaN",
+        "Infinity",
+        "-inf",
+        "\u00a010",  # a no-break space is not ASCII whitespace
+        "10\u2003",
+        "1 0",
+        "1e",
+        ".",
+        "1..0",
+        "1.2.3",
+        "0x10",
+        "1,5",
+        "\u00bd",
+        "--1",
+        "1e1.5",
+        "\x00",
+    ],
+)
+def test_other_text_is_not_a_number(text: str) -> None:
+    with pytest.raises(InvalidLeverage, match="not a number"):
+        to_leverage(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("1" * 101, "more than 100 significant digits"),
+        ("1." + "1" * 100, "more than 100 significant digits"),
+        (D("1." + "2" * 100), "more than 100 significant digits"),
+        ("1e101", "too large"),
+        ("0.1e102", "too large"),
+        (10**101, "too large"),
+        (10**5000, "too large"),
+        (1e300, "too large"),
+        (D("1E+999999999999999999"), "too large"),
+        ("1e" + "9" * 30, "too large"),  # never read as an int
+        ("1e-101", "too small"),
+        ("1e-" + "9" * 5000, "too small"),
+        (5e-324, "too small"),
+        (D("1E-999999999999999999"), "too small"),
+        (-(10**5000), "must be positive"),
+        ("-0", "must be positive"),
+        ("0e" + "9" * 30, "must be positive"),
+        (D("-1E+999999999999999999"), "must be positive"),
+        (D("sNaN"), "must be finite"),
+        (D("-Infinity"), "must be finite"),
+    ],
+    ids=describe_value,  # pytest's own ids would str() a 5000-digit int and fail
+)
+def test_values_outside_the_bounds_are_refused(value: object, reason: str) -> None:
+    with pytest.raises(InvalidLeverage, match=reason) as info:
+        to_leverage(value)  # type: ignore[arg-type]
+    assert len(str(info.value)) < 160
+
+
+def test_a_refused_value_is_shown_cut_short() -> None:
+    with pytest.raises(InvalidLeverage) as info:
+        to_leverage("9" * 100_000 + "x", symbol="BTCUSDT")
+    assert str(info.value) == (
+        f"BTCUSDT: leverage '{'9' * 40}'… refused: "
+        "not a number (ASCII digits, one point at most, an optional exponent)"
+    )
+    with pytest.raises(InvalidLeverage) as info:
+        to_leverage(-(10**5000))
+    assert info.value.value == "<int of 16610 bits>"
+
+
+class Unprintable:
+    def __repr__(self) -> str:
+        raise RuntimeError("no")
+
+
+def refuse_length(self: object) -> int:
+    raise RuntimeError("no")
+
+
+# reprlib picks its method by the type's name, and calls len() on a "list".
+SneakyList = type("list", (list,), {"__len__": refuse_length})
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("12.5", "'12.5'"),
+        ("x" * 41, repr("x" * 40) + "…"),
+        (10, "10"),
+        (-(10**5000), "<int of 16610 bits>"),
+        (D("1.50"), "Decimal('1.50')"),
+        (D("1E+999999999999999999"), "Decimal('1E+999999999999999999')"),
+        (D("1" * 1000), "<Decimal of 1000 digits>"),
+        (12.3, "12.3"),
+        (None, "None"),
+        (True, "True"),
+        ([10], "[10]"),
+        ([10**5000], "[<int of 16610 bits>]"),
+        (SneakyList(), "<list object>"),
+    ],
+    ids=describe_value,
+)
+def test_describe_value_is_bounded_and_never_raises(value: object, shown: str) -> None:
+    assert describe_value(value) == shown
+
+
+def test_describe_value_survives_a_failing_repr() -> None:
+    assert describe_value(Unprintable()).startswith("<Unprintable instance at 0x")
+
+
+def test_snap_decimal_refuses_what_to_leverage_would() -> None:
+    long = D("5." + "0" * 200 + "1")  # was snapped to 5 digit by digit
+    with pytest.raises(InvalidLeverage, match="more than 100 significant digits"):
+        snap_decimal(long, BTC)
+    with pytest.raises(InvalidLeverage, match="must be positive"):
+        snap_decimal(D(0), BTC, symbol="BTCUSDT")
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        LeverageFilter(D("1"), D("100"), D("0.0" + "1" * 150)),
+        LeverageFilter(D("1E-150"), D("100"), D("0.01")),
+        LeverageFilter(D("1"), D("1E+150"), D("0.01")),
+    ],
+)
+def test_a_filter_outside_the_bounds_is_refused(rule: LeverageFilter) -> None:
+    # Exact grid arithmetic on a filter like these could run without end.
+    with pytest.raises(InvalidLeverage, match="outside what this package handles"):
+        snap("10", rule, symbol="BTCUSDT")
 
 
 # -- properties -------------------------------------------------------------------
@@ -400,3 +571,56 @@ def test_strict_accepts_exactly_the_grid_points_among_long_values(
     else:
         assert valid
         assert result == value
+
+
+# -- any text, any number: a bounded Decimal or InvalidLeverage -------------------
+
+ascii_decimals = st.from_regex(
+    r"\A[ \t]?[+-]?([0-9]{0,70}\.?[0-9]{1,70}|[0-9]{1,70}\.)([eE][+-]?[0-9]{1,4})?\Z"
+)
+
+
+def read(value: object) -> Decimal | InvalidLeverage:
+    try:
+        return to_leverage(value)  # type: ignore[arg-type]
+    except InvalidLeverage as exc:
+        return exc
+
+
+def check_bounded(value: Decimal) -> None:
+    assert value > 0
+    assert D("1e-100") <= value < D("1e101")
+    assert len(value.as_tuple().digits) <= MAX_DIGITS + 101
+    assert len(format_leverage(value)) <= 203
+    assert value.as_tuple() == plain_decimal(value).as_tuple()
+
+
+@given(st.one_of(st.text(), ascii_decimals, st.text(alphabet="0123456789.eE+-_ ")))
+def test_any_text_is_a_bounded_exact_decimal_or_refused(text: str) -> None:
+    value = read(text)
+    if isinstance(value, InvalidLeverage):
+        assert len(str(value)) < 200
+        return
+    assert value == D(text.strip())  # exact: Decimal() reads text without rounding
+    check_bounded(value)
+
+
+@given(
+    st.one_of(
+        st.integers(),
+        st.integers(min_value=10**90, max_value=10**110),
+        st.floats(),
+        st.decimals(),
+        long_decimals,
+    )
+)
+def test_any_number_is_a_bounded_exact_decimal_or_refused(
+    number: int | float | Decimal,
+) -> None:
+    value = read(number)
+    if isinstance(value, InvalidLeverage):
+        assert len(str(value)) < 200
+        return
+    exact = D(repr(number)) if isinstance(number, float) else D(number)
+    assert value == exact
+    check_bounded(value)

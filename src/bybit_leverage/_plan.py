@@ -23,7 +23,13 @@ from bybit_leverage.errors import (
     SymbolNotTradable,
     TargetError,
 )
-from bybit_leverage.leverage import LeverageLike, SnapPolicy, snap_decimal, to_leverage
+from bybit_leverage.leverage import (
+    LeverageLike,
+    SnapPolicy,
+    describe_value,
+    snap_decimal,
+    to_leverage,
+)
 from bybit_leverage.models import (
     Category,
     ContractType,
@@ -86,14 +92,14 @@ def request_sides(request: LeverageRequest) -> tuple[LeverageLike, LeverageLike]
     if request.leverage is not None:
         if request.buy is not None or request.sell is not None:
             raise InvalidLeverage(
-                repr(request.leverage),
+                describe_value(request.leverage),
                 "give either leverage or buy/sell, not both",
                 request.symbol,
             )
         return request.leverage, request.leverage
     if request.buy is None or request.sell is None:
         raise InvalidLeverage(
-            repr(request.buy if request.sell is None else request.sell),
+            describe_value(request.buy if request.sell is None else request.sell),
             "give leverage, or both buy and sell",
             request.symbol,
         )
@@ -223,10 +229,10 @@ def plan_symbol(
         )
     try:
         snapped_buy = snap_decimal(
-            buy, rule, policy, symbol=symbol, shown=repr(raw_buy)
+            buy, rule, policy, symbol=symbol, shown=describe_value(raw_buy)
         )
         snapped_sell = snap_decimal(
-            sell, rule, policy, symbol=symbol, shown=repr(raw_sell)
+            sell, rule, policy, symbol=symbol, shown=describe_value(raw_sell)
         )
     except InvalidLeverage as exc:
         return refused(symbol, exc, Outcome.REJECTED)
