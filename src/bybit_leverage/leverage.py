@@ -146,6 +146,35 @@ def describe_value(value: object) -> str:
         return f"<{type(value).__name__} object>"
 
 
+def _bounds(significant: int, leading: int) -> str | None:
+    """Why a number is out of bounds, or ``None``.
+
+    ``significant`` counts its digits from the first to the last non-zero one;
+    its leading digit stands in the place ``10**leading``.
+    """
+    if significant > MAX_DIGITS:
+        return f"more than {MAX_DIGITS} significant digits"
+    if leading > MAX_EXPONENT:
+        return _TOO_LARGE
+    if leading < -MAX_EXPONENT:
+        return _TOO_SMALL
+    return None
+
+
+def _refusal(value: Decimal) -> str | None:
+    """Why :func:`to_leverage` refuses this Decimal, or ``None``.
+
+    Read from ``as_tuple()``: no arithmetic, so no context is involved.
+    """
+    sign, digits, exponent = Decimal.as_tuple(value)
+    if not isinstance(exponent, int):
+        return "must be finite"
+    significant = len(bytes(digits).strip(b"\0"))  # digits are 0-9: one byte each
+    if sign or not significant:
+        return "must be positive"
+    return _bounds(significant, exponent + len(digits) - 1)
+
+
 def _from_parts(negative: bool, digits: str, exponent: int) -> Decimal | str:
     """The plain Decimal ``digits * 10**exponent``, or why it is refused.
 
@@ -156,13 +185,9 @@ def _from_parts(negative: bool, digits: str, exponent: int) -> Decimal | str:
     if negative or not kept:
         return "must be positive"
     exponent += len(text) - len(kept)
-    if len(kept) > MAX_DIGITS:
-        return f"more than {MAX_DIGITS} significant digits"
-    leading = exponent + len(kept) - 1  # the leading digit's place
-    if leading > MAX_EXPONENT:
-        return _TOO_LARGE
-    if leading < -MAX_EXPONENT:
-        return _TOO_SMALL
+    reason = _bounds(len(kept), exponent + len(kept) - 1)
+    if reason is not None:
+        return reason
     return plain_decimal(Decimal((0, tuple(map(int, kept)), exponent)))
 
 
@@ -192,10 +217,7 @@ def _read(value: object) -> Decimal | str:
             return "must be finite"
         value = float.__repr__(value)  # the shortest repr: 12.3, not 12.29999...
     elif isinstance(value, Decimal):
-        sign, digit_tuple, exponent = Decimal.as_tuple(value)
-        if not isinstance(exponent, int):
-            return "must be finite"
-        return _from_parts(bool(sign), "".join(map(str, digit_tuple)), exponent)
+        return _refusal(value) or plain_decimal(value)
     if isinstance(value, str):
         return _read_text(value)
     return f"expected a number, got {type(value).__name__}"
@@ -241,7 +263,7 @@ def _check_rule(rule: LeverageFilter, symbol: str | None) -> None:
         ("max", rule.max_leverage),
         ("step", rule.leverage_step),
     ):
-        if isinstance(_read(number), str):
+        if _refusal(number) is not None:
             raise InvalidLeverage(
                 describe_value(number),
                 f"the symbol's leverage {name} is outside what this package handles",
@@ -335,8 +357,8 @@ def snap_decimal(
             those bounds.
     """
     text = describe_value(requested) if shown is None else shown
-    problem = _read(requested)
-    if isinstance(problem, str):
+    problem = _refusal(requested)
+    if problem is not None:
         raise InvalidLeverage(text, problem, symbol, rule)
     _check_rule(rule, symbol)
     if requested < rule.min_leverage:
