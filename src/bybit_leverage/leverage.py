@@ -127,15 +127,16 @@ def _shown_decimal(value: Decimal) -> str:
 def describe_value(value: object) -> str:
     """A caller's leverage value as errors show it: its ``repr``, kept short.
 
-    Text is cut after 40 characters (``'1111…'…``), a huge int is shown by its
-    size (``<int of 16610 bits>``), and an object whose ``repr`` fails by its
-    type. Never raises, and never builds an unbounded string.
+    Text is cut after 40 characters, marked by a ``…`` after the quote; a huge
+    int is shown by its size (``<int of 16610 bits>``), a long Decimal by its
+    digit count, and an object whose ``repr`` fails by its type. Never raises,
+    and never builds an unbounded string.
     """
     if isinstance(value, bool):
         return repr(value)
     if isinstance(value, str):
         cut = str.__getitem__(value, slice(_SHOWN_CHARS))
-        return repr(str(cut)) + ("…" if len(value) > _SHOWN_CHARS else "")
+        return repr(cut) + ("…" if len(value) > _SHOWN_CHARS else "")
     if isinstance(value, int):
         return _shown_int(value)
     if isinstance(value, Decimal):
