@@ -27,6 +27,7 @@ from bybit_leverage.leverage import (
     LeverageLike,
     SnapChange,
     SnapPolicy,
+    describe_value,
     snap_decimal,
     to_leverage,
 )
@@ -92,14 +93,14 @@ def request_sides(request: LeverageRequest) -> tuple[LeverageLike, LeverageLike]
     if request.leverage is not None:
         if request.buy is not None or request.sell is not None:
             raise InvalidLeverage(
-                repr(request.leverage),
+                describe_value(request.leverage),
                 "give either leverage or buy/sell, not both",
                 request.symbol,
             )
         return request.leverage, request.leverage
     if request.buy is None or request.sell is None:
         raise InvalidLeverage(
-            repr(request.buy if request.sell is None else request.sell),
+            describe_value(request.buy if request.sell is None else request.sell),
             "give leverage, or both buy and sell",
             request.symbol,
         )
@@ -232,17 +233,18 @@ def plan_symbol(
         )
     try:
         snapped_buy = snap_decimal(
-            buy, rule, policy, symbol=symbol, shown=repr(raw_buy)
+            buy, rule, policy, symbol=symbol, shown=describe_value(raw_buy)
         )
         snapped_sell = snap_decimal(
-            sell, rule, policy, symbol=symbol, shown=repr(raw_sell)
+            sell, rule, policy, symbol=symbol, shown=describe_value(raw_sell)
         )
     except InvalidLeverage as exc:
         return refused(symbol, exc, Outcome.REJECTED)
     out_of_range = {SnapChange.RAISED_TO_MIN, SnapChange.LOWERED_TO_MAX}
     clamped = {snapped_buy.change, snapped_sell.change} & out_of_range
     if clamped and not clamp:
-        shown = repr(raw_buy) if snapped_buy.change in clamped else repr(raw_sell)
+        raw = raw_buy if snapped_buy.change in clamped else raw_sell
+        shown = describe_value(raw)
         refusal = InvalidLeverage(shown, "out of range (not clamped)", symbol, rule)
         return refused(symbol, refusal, Outcome.REJECTED)
     target = (snapped_buy.value, snapped_sell.value)

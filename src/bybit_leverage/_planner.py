@@ -267,7 +267,13 @@ class Planner:
 
 
 def _hedge_sides(request: LeverageRequest) -> bool:
-    return request.leverage is None and request.buy != request.sell
+    """Whether ``request`` asks for different buy and sell sides."""
+    if request.leverage is not None or request.buy is None or request.sell is None:
+        return False
+    try:
+        return bool(request.buy != request.sell)
+    except ArithmeticError:  # a signaling NaN: refused later, for its symbol
+        return False
 
 
 async def _nothing_read() -> Reading:

@@ -7,8 +7,12 @@ Leverage is :class:`~decimal.Decimal` from end to end.
 from __future__ import annotations
 
 import enum
-from decimal import ROUND_FLOOR, ROUND_HALF_DOWN, Decimal, InvalidOperation
-from typing import TypeAlias
+import math
+import re
+import reprlib
+from decimal import Context, Decimal, Inexact, Rounded
+from fractions import Fraction
+from typing import Final, TypeAlias
 
 from attrs import frozen
 
@@ -16,10 +20,13 @@ from bybit_leverage.errors import InvalidLeverage
 from bybit_leverage.models import LeverageFilter, format_leverage, plain_decimal
 
 __all__ = [
+    "MAX_DIGITS",
+    "MAX_EXPONENT",
     "LeverageLike",
     "Snap",
     "SnapChange",
     "SnapPolicy",
+    "describe_value",
     "format_leverage",
     "snap",
     "snap_decimal",
@@ -69,6 +76,154 @@ class Snap:
         return self.change is not SnapChange.NONE
 
 
+#: At most this many significant digits (first to last non-zero digit).
+MAX_DIGITS: Final = 100
+#: The leading digit's place (the adjusted exponent) lies within ``±MAX_EXPONENT``:
+#: an accepted leverage is at least ``1e-100`` and below ``1e101``.
+MAX_EXPONENT: Final = 100
+
+# What is accepted as text, once ASCII whitespace around it is stripped: a sign,
+# digits with at most one point (a digit on at least one side), an exponent.
+# [0-9] rather than \d: \d would match Arabic-Indic and fullwidth digits too.
+_DECIMAL_TEXT: Final = re.compile(
+    r"(?P<sign>[+-]?)(?=\.?[0-9])(?P<whole>[0-9]*)(?:\.(?P<part>[0-9]*))?"
+    r"(?:[eE](?P<exp>[+-]?[0-9]+))?"
+)
+_ASCII_SPACE: Final = " \t\n\r\f\v"
+# A written exponent this long (10^20 or more) cannot be brought back within
+# bounds by any string that fits in memory: refused without reading it as an int.
+_MAX_EXPONENT_CHARS: Final = 20
+_TOO_LARGE: Final = f"too large (the limit is below 1e{MAX_EXPONENT + 1})"
+_TOO_SMALL: Final = f"too small (the limit is 1e-{MAX_EXPONENT})"
+#: How much of a refused value an error shows.
+_SHOWN_CHARS: Final = 40
+
+
+class _Shown(reprlib.Repr):
+    """``reprlib`` with ints that never hit Python's int-to-str digit limit."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        return _shown_int(x)
+
+
+_SHOWN: Final = _Shown()
+_SHOWN.maxstring = _SHOWN.maxother = _SHOWN_CHARS
+
+
+def _shown_int(value: int) -> str:
+    bits = int.bit_length(value)
+    if bits > 128:  # about 39 digits: more would not be read anyway
+        return f"<int of {bits} bits>"
+    return int.__repr__(value)
+
+
+def _shown_decimal(value: Decimal) -> str:
+    digits = len(Decimal.as_tuple(value).digits)
+    if digits > _SHOWN_CHARS:
+        return f"<Decimal of {digits} digits>"
+    return f"Decimal({str(value)!r})"
+
+
+def describe_value(value: object) -> str:
+    """A caller's leverage value as errors show it: its ``repr``, kept short.
+
+    Text is cut after 40 characters, marked by a ``…`` after the quote; a huge
+    int is shown by its size (``<int of 16610 bits>``), a long Decimal by its
+    digit count, and an object whose ``repr`` fails by its type. Never raises,
+    and never builds an unbounded string.
+    """
+    if isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, str):
+        cut = str.__getitem__(value, slice(_SHOWN_CHARS))
+        return repr(cut) + ("…" if len(value) > _SHOWN_CHARS else "")
+    if isinstance(value, int):
+        return _shown_int(value)
+    if isinstance(value, Decimal):
+        return _shown_decimal(value)
+    try:
+        return _SHOWN.repr(value)
+    except Exception:  # a repr that fails must not hide the refusal
+        return f"<{type(value).__name__} object>"
+
+
+def _bounds(significant: int, leading: int) -> str | None:
+    """Why a number is out of bounds, or ``None``.
+
+    ``significant`` counts its digits from the first to the last non-zero one;
+    its leading digit stands in the place ``10**leading``.
+    """
+    if significant > MAX_DIGITS:
+        return f"more than {MAX_DIGITS} significant digits"
+    if leading > MAX_EXPONENT:
+        return _TOO_LARGE
+    if leading < -MAX_EXPONENT:
+        return _TOO_SMALL
+    return None
+
+
+def _refusal(value: Decimal) -> str | None:
+    """Why :func:`to_leverage` refuses this Decimal, or ``None``.
+
+    Read from ``as_tuple()``: no arithmetic, so no context is involved.
+    """
+    sign, digits, exponent = Decimal.as_tuple(value)
+    if not isinstance(exponent, int):
+        return "must be finite"
+    significant = len(bytes(digits).strip(b"\0"))  # digits are 0-9: one byte each
+    if sign or not significant:
+        return "must be positive"
+    return _bounds(significant, exponent + len(digits) - 1)
+
+
+def _from_parts(negative: bool, digits: str, exponent: int) -> Decimal | str:
+    """The plain Decimal ``digits * 10**exponent``, or why it is refused.
+
+    Works on the digit string, never on a Decimal: no context can round it.
+    """
+    text = digits.lstrip("0")
+    kept = text.rstrip("0")
+    if negative or not kept:
+        return "must be positive"
+    exponent += len(text) - len(kept)
+    reason = _bounds(len(kept), exponent + len(kept) - 1)
+    if reason is not None:
+        return reason
+    return plain_decimal(Decimal((0, tuple(map(int, kept)), exponent)))
+
+
+def _read_text(text: str) -> Decimal | str:
+    match = _DECIMAL_TEXT.fullmatch(str.strip(text, _ASCII_SPACE))
+    if match is None:
+        return "not a number (ASCII digits, one point at most, an optional exponent)"
+    digits = match["whole"] + (match["part"] or "")
+    exp = match["exp"] or "0"
+    if match["sign"] == "-" or not digits.strip("0"):
+        return "must be positive"
+    if len(exp.lstrip("+-").lstrip("0")) > _MAX_EXPONENT_CHARS:
+        return _TOO_SMALL if exp.startswith("-") else _TOO_LARGE
+    return _from_parts(False, digits, int(exp) - len(match["part"] or ""))
+
+
+def _read(value: object) -> Decimal | str:
+    """The leverage ``value`` stands for, or why it is refused."""
+    if isinstance(value, bool):  # bool is an int; True is never meant as 1x
+        return "a bool is not a leverage"
+    if isinstance(value, int):
+        if int.bit_length(value) > 4 * MAX_EXPONENT:  # surely above 1e101
+            return "must be positive" if value < 0 else _TOO_LARGE
+        return _from_parts(value < 0, int.__repr__(abs(value)), 0)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "must be finite"
+        value = float.__repr__(value)  # the shortest repr: 12.3, not 12.29999...
+    elif isinstance(value, Decimal):
+        return _refusal(value) or plain_decimal(value)
+    if isinstance(value, str):
+        return _read_text(value)
+    return f"expected a number, got {type(value).__name__}"
+
+
 def to_leverage(
     value: LeverageLike,
     *,
@@ -77,53 +232,76 @@ def to_leverage(
 ) -> Decimal:
     """Turn a caller's leverage into a positive, finite :class:`Decimal`.
 
-    Ints, decimal strings and Decimals are taken exactly; a float is taken through
-    its shortest ``repr`` (``12.3`` becomes ``Decimal('12.3')``, not the binary
-    expansion).
+    Accepted: an int; a float, read through its shortest ``repr`` (``12.3`` is
+    ``Decimal('12.3')``, not the binary expansion); a finite Decimal; and text
+    written in ASCII as ``[sign] digits [. digits] [e [sign] digits]``, with
+    ASCII whitespace around it. Every one is taken exactly, within bounds: at
+    most :data:`MAX_DIGITS` significant digits, and at least ``1e-100`` but
+    below ``1e101`` (:data:`MAX_EXPONENT`). The result is in its plainest form
+    (``'12.50'`` gives ``Decimal('12.5')``, ``'1e2'`` gives ``Decimal('100')``).
 
     Raises:
-        InvalidLeverage: For a bool, a non-numeric string, NaN, an infinity, zero
-            or a negative number. The error names the value and, when given, the
+        InvalidLeverage: For a bool, anything that is not a number, text that is
+            not an ASCII decimal (other digits than 0-9, ``'1_0'``, ``'NaN'``),
+            NaN, an infinity, zero, a negative number, or one outside the
+            bounds. The error names the value (cut short) and, when given, the
             symbol and its allowed range.
     """
-
-    def refuse(reason: str) -> InvalidLeverage:
-        return InvalidLeverage(repr(value), reason, symbol, rule)
-
-    if isinstance(value, bool):  # bool is an int; True is never meant as 1x
-        raise refuse("a bool is not a leverage")
-    try:
-        if isinstance(value, Decimal):
-            number = value
-        elif isinstance(value, int):
-            number = Decimal(value)
-        elif isinstance(value, float):
-            number = Decimal(repr(value))
-        elif isinstance(value, str):
-            number = Decimal(value.strip())
-        else:
-            raise refuse(f"expected a number, got {type(value).__name__}")
-    except InvalidOperation:
-        raise refuse("not a number") from None
-    if not number.is_finite():
-        raise refuse("must be finite")
-    if number <= 0:
-        raise refuse("must be positive")
+    number = _read(value)
+    if isinstance(number, str):
+        raise InvalidLeverage(describe_value(value), number, symbol, rule)
     return number
 
 
-def _on_grid(value: Decimal, rule: LeverageFilter) -> bool:
-    return (value - rule.min_leverage) % rule.leverage_step == 0
+def _check_rule(rule: LeverageFilter, symbol: str | None) -> None:
+    """Refuse a filter whose grid cannot be walked exactly in bounded time.
+
+    Bybit's filters are short numbers (``1``, ``100.00``, ``0.01``); one with a
+    thousand-digit step would make exact grid arithmetic unbounded.
+    """
+    for name, number in (
+        ("min", rule.min_leverage),
+        ("max", rule.max_leverage),
+        ("step", rule.leverage_step),
+    ):
+        if _refusal(number) is not None:
+            raise InvalidLeverage(
+                describe_value(number),
+                f"the symbol's leverage {name} is outside what this package handles",
+                symbol,
+            )
 
 
-def _to_grid(value: Decimal, rule: LeverageFilter, rounding: str) -> Decimal:
-    steps = ((value - rule.min_leverage) / rule.leverage_step).to_integral_value(
-        rounding
+#: Exact for every grid point of a filter within the bounds (at most 100 digits
+#: each, leading digit within 10^±100): such a point has at most about 400
+#: digits. ``Inexact`` is trapped, so a point is never silently rounded.
+_EXACT: Final = Context(prec=1000, traps=[Inexact, Rounded])
+
+
+def _steps(value: Decimal, rule: LeverageFilter) -> Fraction:
+    """How many steps ``value`` lies above the minimum, exactly.
+
+    A Fraction, not a Decimal quotient: the context's 28 digits would round
+    ``10.000000000000000000000000000001`` onto the grid.
+    """
+    return (Fraction(value) - Fraction(rule.min_leverage)) / Fraction(
+        rule.leverage_step
     )
-    snapped = rule.min_leverage + steps * rule.leverage_step
+
+
+def _grid_point(k: int, rule: LeverageFilter) -> Decimal:
+    return _EXACT.fma(Decimal(k), rule.leverage_step, rule.min_leverage)
+
+
+def _to_grid(value: Decimal, rule: LeverageFilter, policy: SnapPolicy) -> Decimal:
+    steps = _steps(value, rule)
+    k = math.floor(steps)
+    if policy is SnapPolicy.NEAREST and steps - k > Fraction(1, 2):
+        k += 1  # above the midpoint; an exact tie stays down
+    snapped = _grid_point(k, rule)
     if snapped > rule.max_leverage:  # an off-grid max rounded up past itself
-        snapped -= rule.leverage_step
-    return plain_decimal(snapped)  # grid arithmetic can yield 1E+2 or 12.50
+        snapped = _grid_point(k - 1, rule)
+    return plain_decimal(snapped)  # grid arithmetic can yield 12.50
 
 
 def snap(
@@ -149,7 +327,8 @@ def snap(
             ``STRICT`` when it is outside the range or off the grid.
     """
     requested = to_leverage(value, symbol=symbol, rule=rule)
-    return snap_decimal(requested, rule, policy, symbol=symbol, shown=repr(value))
+    shown = describe_value(value)
+    return snap_decimal(requested, rule, policy, symbol=symbol, shown=shown)
 
 
 def snap_decimal(
@@ -160,20 +339,29 @@ def snap_decimal(
     symbol: str | None = None,
     shown: str | None = None,
 ) -> Snap:
-    """Snap a leverage already read by :func:`to_leverage` (it is not read again).
+    """Snap a leverage already read by :func:`to_leverage`.
+
+    The arithmetic is exact whatever the decimal context: a value a hair off the
+    grid is off the grid, and ``DOWN`` never rounds up.
 
     Args:
-        requested: A positive, finite leverage.
+        requested: A positive, finite leverage within :func:`to_leverage`'s bounds.
         rule: The symbol's leverage filter.
         policy: How to treat a value that is not exactly valid.
         symbol: Named in errors, when given.
-        shown: How errors show the value (its ``repr`` by default).
+        shown: How errors show the value (:func:`describe_value` by default).
 
     Raises:
         InvalidLeverage: Under ``STRICT``, when ``requested`` is outside the range
-            or off the grid.
+            or off the grid; under any policy, when ``requested`` is not what
+            :func:`to_leverage` accepts, or the filter's numbers are outside
+            those bounds.
     """
-    text = repr(requested) if shown is None else shown
+    text = describe_value(requested) if shown is None else shown
+    problem = _refusal(requested)
+    if problem is not None:
+        raise InvalidLeverage(text, problem, symbol, rule)
+    _check_rule(rule, symbol)
     if requested < rule.min_leverage:
         change, clamped = SnapChange.RAISED_TO_MIN, rule.min_leverage
     elif requested > rule.max_leverage:
@@ -183,11 +371,10 @@ def snap_decimal(
     if policy is SnapPolicy.STRICT:
         if change is not SnapChange.NONE:
             raise InvalidLeverage(text, "out of range", symbol, rule)
-        if not _on_grid(requested, rule):
+        if _steps(requested, rule).denominator != 1:
             raise InvalidLeverage(text, "not on the step grid", symbol, rule)
         return Snap(requested, requested, SnapChange.NONE)
-    rounding = ROUND_FLOOR if policy is SnapPolicy.DOWN else ROUND_HALF_DOWN
-    snapped = _to_grid(clamped, rule, rounding)
+    snapped = _to_grid(clamped, rule, policy)
     if change is SnapChange.NONE and snapped != requested:
         change = SnapChange.ROUNDED
     return Snap(requested, snapped, change)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import attrs
 from attrs import field, frozen
@@ -63,25 +63,72 @@ def _positive(_: Any, attribute: attrs.Attribute[Decimal], value: Decimal) -> No
         raise ValueError(f"{attribute.name} must be a positive number, got {value}")
 
 
+#: Zeros a plain form may spell out. Every leverage ``to_leverage`` accepts needs
+#: far fewer; a number that would need more (say, ``1E+999999999999999999`` sent
+#: by a broken server) keeps its exponent instead of filling the memory.
+_MAX_PLAIN_ZEROS: Final = 1000
+
+
+def _trimmed(value: Decimal) -> tuple[int, str, int] | None:
+    """``(sign, digits, exponent)`` without trailing zeros; ``None`` if not finite.
+
+    Read from ``as_tuple()``: no arithmetic, so no context can round or overflow.
+    Zero is ``(sign, "0", 0)``.
+    """
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):  # "n", "N" or "F": NaN, sNaN, infinity
+        return None
+    text = "".join(map(str, digits)).lstrip("0")
+    kept = text.rstrip("0")
+    if not kept:
+        return sign, "0", 0
+    return sign, kept, exponent + len(text) - len(kept)
+
+
 def plain_decimal(value: Decimal) -> Decimal:
     """The same number in its plainest form: ``12.50`` is ``12.5``, ``1E+2`` is ``100``.
 
-    Reprs and logs then read as people write leverage.
+    Reprs and logs then read as people write leverage. Exact whatever the decimal
+    context (``normalize()`` would round to its precision, and overflow past its
+    exponent limit). A number that would need more than a thousand zeros keeps
+    its exponent (``1E+5000``); a NaN or an infinity comes back as it is.
     """
-    plain = value.normalize()
-    exponent = plain.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > 0:
-        plain = plain.quantize(Decimal(1))
-    return plain
+    trimmed = _trimmed(value)
+    if trimmed is None:
+        return value
+    sign, digits, exponent = trimmed
+    if 0 < exponent <= _MAX_PLAIN_ZEROS:
+        digits, exponent = digits + "0" * exponent, 0
+    return Decimal((sign, tuple(map(int, digits)), exponent))
 
 
 def format_leverage(value: Decimal) -> str:
     """Format leverage for the wire: plain digits, no exponent, no trailing zeros.
 
+    Exact and independent of the decimal context. Never raises: a NaN or an
+    infinity is written by name, and a number whose plain form would need more
+    than a thousand zeros (never a leverage ``to_leverage`` accepts) is written
+    with an exponent rather than spelled out.
+
     >>> format_leverage(Decimal("100.00")), format_leverage(Decimal("1E+1"))
     ('100', '10')
+    >>> format_leverage(Decimal("1E+999999999999999999"))
+    '1E+999999999999999999'
     """
-    return format(value.normalize(), "f")
+    trimmed = _trimmed(value)
+    if trimmed is None:
+        return str(value)  # "NaN", "-Infinity": no context is involved
+    sign, digits, exponent = trimmed
+    minus = "-" if sign else ""
+    point = len(digits) + exponent  # digits before the decimal point
+    if exponent > _MAX_PLAIN_ZEROS or point < -_MAX_PLAIN_ZEROS:
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{minus}{mantissa}E{point - 1:+d}"
+    if exponent >= 0:
+        return minus + digits + "0" * exponent
+    if point > 0:
+        return f"{minus}{digits[:point]}.{digits[point:]}"
+    return f"{minus}0.{'0' * -point}{digits}"
 
 
 @frozen
