@@ -80,6 +80,7 @@ async def test_an_excel_csv_with_a_byte_order_mark(
     ("argv", "message"),
     [
         (["--all", "abc"], "--all"),
+        (["--all", "1e999999"], "--all"),
         (["BTCUSDT=10", "--concurrency", "0"], "--concurrency"),
         (["BTCUSDT=10", "--concurrency", "many"], "--concurrency"),
     ],

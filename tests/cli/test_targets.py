@@ -130,15 +130,33 @@ def test_hostile_json_is_a_target_error(text: str, where: str, reason: str) -> N
 
 
 def test_json_numbers_keep_their_digits() -> None:
-    # A 5,000-digit int raised ValueError (Python's int-to-str limit); floats
-    # lost digits and 1e999 became 'inf'. Their text now goes on as written,
-    # to be refused (or snapped) per symbol.
-    text = '{"A": ' + "1" * 5000 + ', "B": 1e999, "C": 12.345678901234567890123}'
+    # Floats lost digits: their text now goes on as written.
+    text = '{"C": 12.345678901234567890123, "D": 1e9}'
     assert parse_target_text(text) == [
-        LeverageRequest("A", "1" * 5000),
-        LeverageRequest("B", "1e999"),
         LeverageRequest("C", "12.345678901234567890123"),
+        LeverageRequest("D", "1e9"),  # a number: clamped (or refused) per symbol
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "shown"),
+    [
+        # A 5,000-digit int raised ValueError (Python's int-to-str limit), and
+        # 1e999 became 'inf': now each is a usage error naming its key.
+        ('{"A": ' + "1" * 5000 + "}", "key 'A'", "111111"),
+        ('{"B": 1e999}', "key 'B'", "1e999"),
+        ("symbol,leverage\nBTCUSDT,ten\n", "line 2", "'ten'"),
+        ("BTCUSDT,10/x\n", "line 1", "'10/x'"),
+    ],
+)
+def test_a_value_that_is_not_a_number_names_its_place(
+    text: str, where: str, shown: str
+) -> None:
+    with pytest.raises(TargetError) as info:
+        parse_target_text(text, source="plan.txt")
+    assert where in str(info.value)
+    assert shown in str(info.value)
+    assert len(str(info.value)) < 200  # cut short, never the whole value
 
 
 @pytest.mark.parametrize(

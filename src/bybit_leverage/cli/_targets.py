@@ -10,12 +10,14 @@ Accepted forms:
   (or ``buy``/``sell`` instead of ``leverage``). Strict JSON: no ``NaN`` or
   ``Infinity``, and no key twice in one object.
 
-Values stay strings here, exactly as written (a JSON number keeps its digits):
-they become ``Decimal`` when snapped, so a bad number is reported per symbol
-with its allowed range. What is refused here is what has no symbol or no value
-at all, or a symbol that cannot be one (more than 64 characters, whitespace or
-control characters inside), with the line (or item) it came from. Only
-:class:`TargetError` comes out, and it shows any value it names cut short.
+Values stay strings here, exactly as written (a JSON number keeps its digits),
+but each must read as a number (``to_leverage``: ASCII digits, within bounds):
+a typo in a file is a usage error found before anything is sent, naming the
+line (or item) and the value. Whether a number fits a symbol's range and grid
+is decided per symbol later. Also refused here: no symbol or no value at all,
+or a symbol that cannot be one (more than 64 characters, whitespace or control
+characters inside). Only :class:`TargetError` comes out, and it shows any value
+it names cut short.
 """
 
 from __future__ import annotations
@@ -25,17 +27,15 @@ import io
 import json
 import unicodedata
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any, Final
 
-from bybit_leverage import LeverageRequest, TargetError
+from bybit_leverage import InvalidLeverage, LeverageRequest, TargetError, to_leverage
 from bybit_leverage.leverage import describe_value
 
 __all__ = [
     "MAX_SYMBOL_CHARS",
     "parse_assignment",
     "parse_target_text",
-    "read_targets_file",
 ]
 
 _HEADER_WORDS: Final = {"symbol", "leverage", "buy", "sell"}
@@ -62,6 +62,11 @@ def _request(symbol: str, values: list[str], where: str) -> LeverageRequest:
     values = [value.strip() for value in values]
     if not values or any(not value for value in values):
         raise TargetError(where, f"missing leverage for {symbol}")
+    for value in values:
+        try:
+            to_leverage(value, symbol=symbol)
+        except InvalidLeverage as exc:
+            raise TargetError(where, f"{symbol}: {exc.reason}: {exc.value}") from None
     if len(values) == 1:
         return LeverageRequest(symbol, values[0])
     if len(values) == 2:
@@ -192,16 +197,3 @@ def parse_target_text(text: str, *, source: str = "targets") -> list[LeverageReq
     if source.lower().endswith(".json") or stripped.startswith(("{", "[")):
         return _from_json(text, source)
     return _from_csv(text, source)
-
-
-def read_targets_file(path: str) -> list[LeverageRequest]:
-    """Read and parse a plan file (see :func:`parse_target_text`).
-
-    Raises:
-        TargetError: The file cannot be read, or an entry is bad.
-    """
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise TargetError(path, exc.strerror or "cannot read") from None
-    return parse_target_text(text, source=path)
