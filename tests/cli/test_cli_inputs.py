@@ -168,6 +168,7 @@ async def test_clamping_is_counted_listed_and_can_be_refused(
     code, out, _ = await run(capsys, "plan", f"{first}=1000", f"{second}=7.777")
     assert code == 0
     assert "(1 clamped to their range)" in out
+    assert f"clamped to their range, not just rounded (1): {first}" in out
     code, out, _ = await run(
         capsys,
         "set",

@@ -155,6 +155,17 @@ def _where_line(where: dict[str, Any]) -> str:
     return f"host: {where['host']}; account: {who}"
 
 
+def _print_summary(out: Output, plan: BatchPlan) -> None:
+    """The plan's one-line summary, then the clamped symbols by name."""
+    out.line(plan.summary())
+    clamped = [change.symbol for change in plan.clamped]
+    if clamped:
+        out.line(
+            f"clamped to their range, not just rounded ({len(clamped)}): "
+            + ", ".join(clamped)
+        )
+
+
 def _refused(plan: BatchPlan) -> bool:
     return any(c.action in (Outcome.REJECTED, Outcome.FAILED) for c in plan)
 
@@ -169,7 +180,7 @@ async def cmd_plan(args: argparse.Namespace, out: Output) -> int:
     else:
         out.line(_where_line(where))
         out.table("plan (nothing is written)", PLAN_COLUMNS, plan.rows())
-        out.line(plan.summary())
+        _print_summary(out, plan)
     return EXIT_SOME_FAILED if _refused(plan) else EXIT_OK
 
 
@@ -230,7 +241,7 @@ async def cmd_set(args: argparse.Namespace, out: Output) -> int:
         if not args.json:
             out.line(_where_line(where))
             out.table("plan", PLAN_COLUMNS, plan.rows())
-            out.line(plan.summary())
+            _print_summary(out, plan)
         if plan.to_send and not args.yes and not await _confirm(plan, where):
             out.line("nothing was sent")
             return EXIT_USAGE
