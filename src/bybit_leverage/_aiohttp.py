@@ -29,6 +29,7 @@ class AiohttpTransport:
         self._session = session
         self._owns_session = session is None
         self._closed = False
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     @property
     def session_open(self) -> bool:
@@ -51,13 +52,18 @@ class AiohttpTransport:
             ClientClosed: After :meth:`aclose`.
         """
         session = self._open()
+        timeout = self._timeouts.get(request.timeout)
+        if timeout is None:  # one object per setting, not one per request
+            timeout = self._timeouts[request.timeout] = aiohttp.ClientTimeout(
+                total=request.timeout
+            )
         try:
             async with session.request(
                 request.method,
                 URL(request.url, encoded=True),  # the signed bytes, not re-encoded
                 data=request.body,
-                headers=dict(request.headers),
-                timeout=aiohttp.ClientTimeout(total=request.timeout),
+                headers=request.headers,
+                timeout=timeout,
             ) as resp:
                 body = await resp.read()
                 return HTTPResponse(resp.status, body, resp.headers)

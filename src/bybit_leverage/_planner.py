@@ -25,7 +25,6 @@ from bybit_leverage.models import (
     AccountProfile,
     Category,
     Instrument,
-    Outcome,
     Position,
     PositionLeverage,
 )
@@ -37,6 +36,9 @@ logger = logging.getLogger(__name__)
 
 #: How long a symbol's position mode (one-way or hedge) is trusted once read.
 POSITION_MODE_TTL: Final = 300.0
+#: Symbols planned between two yields to the event loop: a 2,000-symbol batch
+#: must not stall an engine that shares the loop.
+SLICE: Final = 50
 
 
 class Planner:
@@ -185,24 +187,28 @@ class Planner:
                 tally.sent,
                 loop.time() - started,
             )
-        instruments = [await self._instrument(r.symbol, category) for r in requests]
-        candidates = [
-            instrument
-            for request, instrument in zip(requests, instruments, strict=True)
-            if plan_symbol(
-                request,
-                Facts(instrument),
-                category=category,
-                policy=policy,
-                skip_at_target=False,
-            ).action
-            is Outcome.SET
-        ]
+        instruments: list[Instrument | BybitError] = []
+        for sliced, request in enumerate(requests, start=1):
+            instruments.append(self._instruments.find(request.symbol, category))
+            if sliced % SLICE == 0:
+                await asyncio.sleep(0)  # a long batch never holds the loop for long
+        # Every tradable symbol asked for is read: one read covers the category.
+        candidates = list(
+            {
+                i.symbol: i
+                for i in instruments
+                if isinstance(i, Instrument) and i.is_tradable
+            }.values()
+        )
         reading, positions, unread = await self._gather(
             category, candidates, tally, read_current=read_current
         )
         changes = []
-        for request, instrument in zip(requests, instruments, strict=True):
+        for sliced, (request, instrument) in enumerate(
+            zip(requests, instruments, strict=True), start=1
+        ):
+            if sliced % SLICE == 0:
+                await asyncio.sleep(0)
             name = getattr(instrument, "symbol", request.symbol)
             facts = Facts(
                 instrument,

@@ -96,7 +96,24 @@ class InstrumentCache:
         Raises:
             UnknownSymbol: Not listed in ``category``; carries close matches.
         """
-        entry = await self._entry(category)
+        await self._entry(category)
+        found = self.find(symbol, category)
+        if isinstance(found, UnknownSymbol):
+            raise found
+        return found
+
+    def find(
+        self, symbol: str, category: Category = Category.LINEAR
+    ) -> Instrument | UnknownSymbol:
+        """The instrument listed as ``symbol``, from what is cached, without waiting.
+
+        For a caller that has just awaited :meth:`get`: returns (not raises) an
+        :class:`UnknownSymbol` for a symbol that is not listed.
+
+        Raises:
+            KeyError: Nothing of ``category`` is cached.
+        """
+        entry = self._entries[category]
         found = entry.instruments.get(symbol)
         if found is not None:
             return found
@@ -104,7 +121,7 @@ class InstrumentCache:
         if listed is not None:
             return entry.instruments[listed]
         close = difflib.get_close_matches(symbol.upper(), entry.by_upper, n=3)
-        raise UnknownSymbol(
+        return UnknownSymbol(
             symbol, category.value, tuple(entry.by_upper[u] for u in close)
         )
 

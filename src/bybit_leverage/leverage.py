@@ -7,11 +7,11 @@ Leverage is :class:`~decimal.Decimal` from end to end.
 from __future__ import annotations
 
 import enum
+import functools
 import math
 import re
 import reprlib
 from decimal import Context, Decimal, Inexact, Rounded
-from fractions import Fraction
 from typing import Final, TypeAlias
 
 from attrs import frozen
@@ -253,6 +253,17 @@ def to_leverage(
     return number
 
 
+def _checked_rule(rule: LeverageFilter, symbol: str | None) -> None:
+    """:func:`_check_rule`, done once per filter (filters are frozen values)."""
+    if rule not in _RULES_CHECKED:
+        _check_rule(rule, symbol)
+        if len(_RULES_CHECKED) < 10_000:
+            _RULES_CHECKED.add(rule)
+
+
+_RULES_CHECKED: set[LeverageFilter] = set()
+
+
 def _check_rule(rule: LeverageFilter, symbol: str | None) -> None:
     """Refuse a filter whose grid cannot be walked exactly in bounded time.
 
@@ -278,29 +289,57 @@ def _check_rule(rule: LeverageFilter, symbol: str | None) -> None:
 _EXACT: Final = Context(prec=1000, traps=[Inexact, Rounded])
 
 
-def _steps(value: Decimal, rule: LeverageFilter) -> Fraction:
-    """How many steps ``value`` lies above the minimum, exactly.
-
-    A Fraction, not a Decimal quotient: the context's 28 digits would round
-    ``10.000000000000000000000000000001`` onto the grid.
-    """
-    return (Fraction(value) - Fraction(rule.min_leverage)) / Fraction(
-        rule.leverage_step
+@functools.lru_cache(maxsize=4096)
+def _rule_ints(rule: LeverageFilter) -> tuple[int, int, int]:
+    """The filter's minimum and step as whole numbers of ``10**exponent``."""
+    exponent = min(_exponent(rule.min_leverage), _exponent(rule.leverage_step))
+    return (
+        exponent,
+        _whole(rule.min_leverage, exponent),
+        _whole(rule.leverage_step, exponent),
     )
 
 
-def _grid_point(k: int, rule: LeverageFilter) -> Decimal:
-    return _EXACT.fma(Decimal(k), rule.leverage_step, rule.min_leverage)
+def _exponent(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # noqa: S101 - finite: checked by the callers
+    return exponent
+
+
+def _whole(value: Decimal, exponent: int) -> int:
+    """``value / 10**exponent`` as an int: exact (``_EXACT`` traps any rounding)."""
+    return int(value.scaleb(-exponent, _EXACT))
+
+
+def _steps(value: Decimal, rule: LeverageFilter) -> tuple[int, int, int, int]:
+    """Where ``value`` lies on the grid, in whole numbers: no context rounds it.
+
+    Returns ``(k, remainder, step, exponent)``: ``value`` is
+    ``min + (k * step + remainder) * 10**exponent``, with ``0 <= remainder <
+    step``. The 28-digit context would round ``10.000000000000000000000000000001``
+    onto the grid; integers cannot.
+    """
+    exponent, low, step = _rule_ints(rule)
+    own = _exponent(value)
+    if own < exponent:  # the value has more decimals: bring the grid down to it
+        scale = 10 ** (exponent - own)
+        exponent, low, step = own, low * scale, step * scale
+    k, remainder = divmod(_whole(value, exponent) - low, step)
+    return k, remainder, step, exponent
+
+
+def _grid_point(k: int, step: int, exponent: int, rule: LeverageFilter) -> Decimal:
+    low = _whole(rule.min_leverage, exponent)
+    return Decimal(low + k * step).scaleb(exponent, _EXACT)
 
 
 def _to_grid(value: Decimal, rule: LeverageFilter, policy: SnapPolicy) -> Decimal:
-    steps = _steps(value, rule)
-    k = math.floor(steps)
-    if policy is SnapPolicy.NEAREST and steps - k > Fraction(1, 2):
+    k, remainder, step, exponent = _steps(value, rule)
+    if policy is SnapPolicy.NEAREST and 2 * remainder > step:
         k += 1  # above the midpoint; an exact tie stays down
-    snapped = _grid_point(k, rule)
+    snapped = _grid_point(k, step, exponent, rule)
     if snapped > rule.max_leverage:  # an off-grid max rounded up past itself
-        snapped = _grid_point(k - 1, rule)
+        snapped = _grid_point(k - 1, step, exponent, rule)
     return plain_decimal(snapped)  # grid arithmetic can yield 12.50
 
 
@@ -361,7 +400,7 @@ def snap_decimal(
     problem = _refusal(requested)
     if problem is not None:
         raise InvalidLeverage(text, problem, symbol, rule)
-    _check_rule(rule, symbol)
+    _checked_rule(rule, symbol)
     if requested < rule.min_leverage:
         change, clamped = SnapChange.RAISED_TO_MIN, rule.min_leverage
     elif requested > rule.max_leverage:
@@ -371,7 +410,7 @@ def snap_decimal(
     if policy is SnapPolicy.STRICT:
         if change is not SnapChange.NONE:
             raise InvalidLeverage(text, "out of range", symbol, rule)
-        if _steps(requested, rule).denominator != 1:
+        if _steps(requested, rule)[1] != 0:
             raise InvalidLeverage(text, "not on the step grid", symbol, rule)
         return Snap(requested, requested, SnapChange.NONE)
     snapped = _to_grid(clamped, rule, policy)

@@ -30,7 +30,11 @@ __all__ = ["HTTPRequest", "HTTPResponse", "MockTransport", "Transport"]
 
 
 def _lower_keys(headers: Mapping[str, str]) -> Mapping[str, str]:
-    return MappingProxyType({name.lower(): value for name, value in headers.items()})
+    if isinstance(headers, dict | MappingProxyType):  # plain: make lookups lower-case
+        return MappingProxyType(
+            {name.lower(): value for name, value in headers.items()}
+        )
+    return headers  # e.g. aiohttp's headers: already case-insensitive
 
 
 @frozen
@@ -61,7 +65,8 @@ class HTTPResponse:
     Attributes:
         status: The HTTP status.
         body: The raw body.
-        headers: Response headers, looked up by lower-case name.
+        headers: Response headers, looked up by lower-case name (a plain dict is
+            lower-cased; a case-insensitive mapping is kept as it is).
     """
 
     status: int
