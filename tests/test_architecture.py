@@ -17,7 +17,9 @@ import bybit_leverage
 
 SRC = Path(bybit_leverage.__file__).parent
 PURE = [
+    "_decimals.py",
     "_hosts.py",
+    "_outcomes.py",
     "_signing.py",
     "_wire.py",
     "_plan.py",

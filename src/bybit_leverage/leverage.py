@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import enum
 import functools
-import math
-import re
-import reprlib
 from decimal import Context, Decimal, Inexact, Rounded
 from typing import Final, TypeAlias
 
 from attrs import frozen
 
+from bybit_leverage._decimals import (
+    MAX_DIGITS,
+    MAX_EXPONENT,
+    describe_value,
+    read_leverage,
+    refusal,
+)
 from bybit_leverage.errors import InvalidLeverage
 from bybit_leverage.models import LeverageFilter, format_leverage, plain_decimal
 
@@ -76,154 +80,6 @@ class Snap:
         return self.change is not SnapChange.NONE
 
 
-#: At most this many significant digits (first to last non-zero digit).
-MAX_DIGITS: Final = 100
-#: The leading digit's place (the adjusted exponent) lies within ``±MAX_EXPONENT``:
-#: an accepted leverage is at least ``1e-100`` and below ``1e101``.
-MAX_EXPONENT: Final = 100
-
-# What is accepted as text, once ASCII whitespace around it is stripped: a sign,
-# digits with at most one point (a digit on at least one side), an exponent.
-# [0-9] rather than \d: \d would match Arabic-Indic and fullwidth digits too.
-_DECIMAL_TEXT: Final = re.compile(
-    r"(?P<sign>[+-]?)(?=\.?[0-9])(?P<whole>[0-9]*)(?:\.(?P<part>[0-9]*))?"
-    r"(?:[eE](?P<exp>[+-]?[0-9]+))?"
-)
-_ASCII_SPACE: Final = " \t\n\r\f\v"
-# A written exponent this long (10^20 or more) cannot be brought back within
-# bounds by any string that fits in memory: refused without reading it as an int.
-_MAX_EXPONENT_CHARS: Final = 20
-_TOO_LARGE: Final = f"too large (the limit is below 1e{MAX_EXPONENT + 1})"
-_TOO_SMALL: Final = f"too small (the limit is 1e-{MAX_EXPONENT})"
-#: How much of a refused value an error shows.
-_SHOWN_CHARS: Final = 40
-
-
-class _Shown(reprlib.Repr):
-    """``reprlib`` with ints that never hit Python's int-to-str digit limit."""
-
-    def repr_int(self, x: int, level: int) -> str:
-        return _shown_int(x)
-
-
-_SHOWN: Final = _Shown()
-_SHOWN.maxstring = _SHOWN.maxother = _SHOWN_CHARS
-
-
-def _shown_int(value: int) -> str:
-    bits = int.bit_length(value)
-    if bits > 128:  # about 39 digits: more would not be read anyway
-        return f"<int of {bits} bits>"
-    return int.__repr__(value)
-
-
-def _shown_decimal(value: Decimal) -> str:
-    digits = len(Decimal.as_tuple(value).digits)
-    if digits > _SHOWN_CHARS:
-        return f"<Decimal of {digits} digits>"
-    return f"Decimal({str(value)!r})"
-
-
-def describe_value(value: object) -> str:
-    """A caller's leverage value as errors show it: its ``repr``, kept short.
-
-    Text is cut after 40 characters, marked by a ``…`` after the quote; a huge
-    int is shown by its size (``<int of 16610 bits>``), a long Decimal by its
-    digit count, and an object whose ``repr`` fails by its type. Never raises,
-    and never builds an unbounded string.
-    """
-    if isinstance(value, bool):
-        return repr(value)
-    if isinstance(value, str):
-        cut = str.__getitem__(value, slice(_SHOWN_CHARS))
-        return repr(cut) + ("…" if len(value) > _SHOWN_CHARS else "")
-    if isinstance(value, int):
-        return _shown_int(value)
-    if isinstance(value, Decimal):
-        return _shown_decimal(value)
-    try:
-        return _SHOWN.repr(value)
-    except Exception:  # a repr that fails must not hide the refusal
-        return f"<{type(value).__name__} object>"
-
-
-def _bounds(significant: int, leading: int) -> str | None:
-    """Why a number is out of bounds, or ``None``.
-
-    ``significant`` counts its digits from the first to the last non-zero one;
-    its leading digit stands in the place ``10**leading``.
-    """
-    if significant > MAX_DIGITS:
-        return f"more than {MAX_DIGITS} significant digits"
-    if leading > MAX_EXPONENT:
-        return _TOO_LARGE
-    if leading < -MAX_EXPONENT:
-        return _TOO_SMALL
-    return None
-
-
-def _refusal(value: Decimal) -> str | None:
-    """Why :func:`to_leverage` refuses this Decimal, or ``None``.
-
-    Read from ``as_tuple()``: no arithmetic, so no context is involved.
-    """
-    sign, digits, exponent = Decimal.as_tuple(value)
-    if not isinstance(exponent, int):
-        return "must be finite"
-    significant = len(bytes(digits).strip(b"\0"))  # digits are 0-9: one byte each
-    if sign or not significant:
-        return "must be positive"
-    return _bounds(significant, exponent + len(digits) - 1)
-
-
-def _from_parts(negative: bool, digits: str, exponent: int) -> Decimal | str:
-    """The plain Decimal ``digits * 10**exponent``, or why it is refused.
-
-    Works on the digit string, never on a Decimal: no context can round it.
-    """
-    text = digits.lstrip("0")
-    kept = text.rstrip("0")
-    if negative or not kept:
-        return "must be positive"
-    exponent += len(text) - len(kept)
-    reason = _bounds(len(kept), exponent + len(kept) - 1)
-    if reason is not None:
-        return reason
-    return plain_decimal(Decimal((0, tuple(map(int, kept)), exponent)))
-
-
-def _read_text(text: str) -> Decimal | str:
-    match = _DECIMAL_TEXT.fullmatch(str.strip(text, _ASCII_SPACE))
-    if match is None:
-        return "not a number (ASCII digits, one point at most, an optional exponent)"
-    digits = match["whole"] + (match["part"] or "")
-    exp = match["exp"] or "0"
-    if match["sign"] == "-" or not digits.strip("0"):
-        return "must be positive"
-    if len(exp.lstrip("+-").lstrip("0")) > _MAX_EXPONENT_CHARS:
-        return _TOO_SMALL if exp.startswith("-") else _TOO_LARGE
-    return _from_parts(False, digits, int(exp) - len(match["part"] or ""))
-
-
-def _read(value: object) -> Decimal | str:
-    """The leverage ``value`` stands for, or why it is refused."""
-    if isinstance(value, bool):  # bool is an int; True is never meant as 1x
-        return "a bool is not a leverage"
-    if isinstance(value, int):
-        if int.bit_length(value) > 4 * MAX_EXPONENT:  # surely above 1e101
-            return "must be positive" if value < 0 else _TOO_LARGE
-        return _from_parts(value < 0, int.__repr__(abs(value)), 0)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return "must be finite"
-        value = float.__repr__(value)  # the shortest repr: 12.3, not 12.29999...
-    elif isinstance(value, Decimal):
-        return _refusal(value) or plain_decimal(value)
-    if isinstance(value, str):
-        return _read_text(value)
-    return f"expected a number, got {type(value).__name__}"
-
-
 def to_leverage(
     value: LeverageLike,
     *,
@@ -247,7 +103,7 @@ def to_leverage(
             bounds. The error names the value (cut short) and, when given, the
             symbol and its allowed range.
     """
-    number = _read(value)
+    number = read_leverage(value)
     if isinstance(number, str):
         raise InvalidLeverage(describe_value(value), number, symbol, rule)
     return number
@@ -275,7 +131,7 @@ def _check_rule(rule: LeverageFilter, symbol: str | None) -> None:
         ("max", rule.max_leverage),
         ("step", rule.leverage_step),
     ):
-        if _refusal(number) is not None:
+        if refusal(number) is not None:
             raise InvalidLeverage(
                 describe_value(number),
                 f"the symbol's leverage {name} is outside what this package handles",
@@ -397,7 +253,7 @@ def snap_decimal(
             those bounds.
     """
     text = describe_value(requested) if shown is None else shown
-    problem = _refusal(requested)
+    problem = refusal(requested)
     if problem is not None:
         raise InvalidLeverage(text, problem, symbol, rule)
     _checked_rule(rule, symbol)
