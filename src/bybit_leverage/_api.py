@@ -7,6 +7,7 @@ camelCase field; nothing here decides what a batch should do.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from decimal import Decimal
 from typing import Final
@@ -14,8 +15,11 @@ from typing import Final
 from bybit_leverage import _constants as c
 from bybit_leverage._http import RequestCore, Tally
 from bybit_leverage._wire import (
+    Sides,
+    collect_sides,
+    group_sides,
     parse_instruments_page,
-    parse_position_leverage,
+    result_list,
     set_leverage_body,
 )
 from bybit_leverage._wire_account import (
@@ -36,6 +40,9 @@ __all__ = ["BybitApi"]
 
 logger = logging.getLogger(__name__)
 
+#: Instruments parsed between two yields to the loop (about 30 us each): a page
+#: of 500 never stalls an engine that shares the loop for long.
+PARSE_SLICE: Final = 50
 #: A listing longer than this many pages means the cursor is looping.
 _MAX_PAGES: Final = 100
 _NOT_MODIFIED: Final = frozenset({c.LEVERAGE_NOT_MODIFIED})
@@ -84,17 +91,26 @@ class BybitApi:
             envelope = await self._core.request(
                 "GET", c.PATH_INSTRUMENTS, params, signed=False
             )
-            page = parse_instruments_page(envelope.result, category, c.PATH_INSTRUMENTS)
-            found.extend(page.instruments)
-            if not page.instruments or page.next_cursor is None:
-                return found
-            if page.next_cursor in seen:
-                logger.warning(
-                    "instruments cursor %r repeated; stopping", page.next_cursor
+            items = result_list(envelope.result, c.PATH_INSTRUMENTS)
+            following: str | None = None
+            for start in range(0, max(len(items), 1), PARSE_SLICE):
+                page = parse_instruments_page(
+                    envelope.result,
+                    category,
+                    c.PATH_INSTRUMENTS,
+                    start,
+                    start + PARSE_SLICE,
                 )
+                found.extend(page.instruments)
+                following = page.next_cursor
+                await asyncio.sleep(0)  # a long page never holds the loop for long
+            if not items or following is None:
                 return found
-            seen.add(page.next_cursor)
-            cursor = page.next_cursor
+            if following in seen:
+                logger.warning("instruments cursor %r repeated; stopping", following)
+                return found
+            seen.add(following)
+            cursor = following
         logger.warning("instruments listing stopped after %d pages", _MAX_PAGES)
         return found
 
@@ -118,7 +134,14 @@ class BybitApi:
         envelope = await self._core.request(
             "GET", c.PATH_SYMBOL_INFO, params, signed=True, tally=tally
         )
-        return parse_position_leverage(envelope.result, c.PATH_SYMBOL_INFO)
+        rows = result_list(envelope.result, c.PATH_SYMBOL_INFO)
+        sides: Sides = {}
+        for start in range(0, len(rows), 10 * PARSE_SLICE):
+            collect_sides(
+                rows, c.PATH_SYMBOL_INFO, sides, start, start + 10 * PARSE_SLICE
+            )
+            await asyncio.sleep(0)
+        return group_sides(sides)
 
     async def set_leverage(
         self,

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 from urllib.parse import quote
 
 import attrs
@@ -40,6 +40,7 @@ __all__ = [
     "parse_instruments_page",
     "parse_position_leverage",
     "parse_server_time",
+    "result_list",
     "set_leverage_body",
 ]
 
@@ -206,22 +207,38 @@ def structure(value: object, cls: type[Any], path: str, where: str = "$") -> Any
         raise ResponseDecodeError(path, f"{where}: {exc}") from None
 
 
-def parse_instruments_page(
-    result: Mapping[str, Any], category: Category, path: str
-) -> InstrumentsPage:
-    """Turn one Instruments Info ``result`` into instruments and the next cursor.
-
-    The cursor comes back as Bybit sent it (already URL-encoded); ``None`` means
-    there is no further page.
+def result_list(result: Mapping[str, Any], path: str) -> list[Any]:
+    """``result.list``, checked to be a list.
 
     Raises:
-        ResponseDecodeError: When the page or one of its items is malformed.
+        ResponseDecodeError: When it is missing or not a list.
     """
     items = result.get("list")
     if not isinstance(items, list):
         raise ResponseDecodeError(path, "$.result.list is missing or not a list")
+    return items
+
+
+def parse_instruments_page(
+    result: Mapping[str, Any],
+    category: Category,
+    path: str,
+    start: int = 0,
+    stop: int | None = None,
+) -> InstrumentsPage:
+    """Turn one Instruments Info ``result`` into instruments and the next cursor.
+
+    The cursor comes back as Bybit sent it (already URL-encoded); ``None`` means
+    there is no further page. ``start``/``stop`` parse a slice of the items (a
+    caller that yields to its loop between slices parses a long page in parts).
+
+    Raises:
+        ResponseDecodeError: When the page or one of its items is malformed.
+    """
+    items = result_list(result, path)
     instruments = []
-    for index, item in enumerate(items):
+    for index in range(start, len(items) if stop is None else min(stop, len(items))):
+        item = items[index]
         where = f"$.result.list[{index}]"
         if not isinstance(item, dict):
             raise ResponseDecodeError(path, f"{where} is not an object")
@@ -282,11 +299,26 @@ def parse_position_leverage(
     Raises:
         ResponseDecodeError: When a row is malformed.
     """
-    rows = result.get("list")
-    if not isinstance(rows, list):
-        raise ResponseDecodeError(path, "$.result.list is missing or not a list")
-    sides: dict[str, dict[int, Decimal | None]] = {}
-    for index, row in enumerate(rows):
+    sides: Sides = {}
+    collect_sides(result_list(result, path), path, sides)
+    return group_sides(sides)
+
+
+#: Leverage by symbol and ``positionIdx``, as rows are read.
+Sides: TypeAlias = dict[str, dict[int, Decimal | None]]
+
+
+def collect_sides(
+    rows: Sequence[Any], path: str, into: Sides, start: int = 0, stop: int | None = None
+) -> None:
+    """Read the leverage cells of ``rows[start:stop]`` into ``into``.
+
+    Raises:
+        ResponseDecodeError: When a row is malformed.
+    """
+    sides = into
+    for index in range(start, len(rows) if stop is None else min(stop, len(rows))):
+        row = rows[index]
         where = f"$.result.list[{index}]"
         if not isinstance(row, dict) or not isinstance(row.get("symbol"), str):
             raise ResponseDecodeError(path, f"{where} has no symbol")
@@ -299,6 +331,10 @@ def parse_position_leverage(
         if idx not in (0, 1, 2):
             raise ResponseDecodeError(path, f"{where}.positionIdx is not 0, 1 or 2")
         sides.setdefault(row["symbol"], {})[idx] = _leverage_cell(row, path, where)
+
+
+def group_sides(sides: Sides) -> dict[str, PositionLeverage]:
+    """Each symbol's leverage and position mode from its rows' cells."""
     positions = {}
     for symbol, by_idx in sides.items():
         if 0 in by_idx:
