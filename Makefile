@@ -11,7 +11,7 @@ NODE_DIR := tests/compat/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 HAVE_NODE := $(and $(shell command -v node),$(shell command -v npm))
 
-.PHONY: demo test lint typecheck unit bench soak faults clean compat-node
+.PHONY: demo test lint typecheck docs unit bench soak faults clean compat-node
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,13 @@ unit: $(STAMP)
 	$(BIN)/python -m coverage run -m pytest
 	$(BIN)/python -m coverage report
 
-test: lint typecheck $(if $(HAVE_NODE),compat-node) unit
+# The docs site (mkdocs.yml) into site/, git-ignored: open site/index.html. Strict:
+# a broken link, a page outside the nav or an unreadable docstring fails it.
+# NO_MKDOCS_2_WARNING quiets Material's banner about its end of life (May 2027).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: lint typecheck docs $(if $(HAVE_NODE),compat-node) unit
 
 # `npm ci` installs exactly the lock file, and again only when it changes.
 $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
