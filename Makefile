@@ -64,5 +64,5 @@ bench: $(STAMP)
 
 # Back to a fresh checkout: the next `make demo` or `make test` rebuilds .venv.
 clean:
-	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) site .coverage .mypy_cache .ruff_cache .pytest_cache .hypothesis
 	rm -rf $(NODE_DIR)/node_modules

@@ -49,7 +49,7 @@ class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return its exit code (0 done, 1 some failed, 2 usage error)."""
+    """Run the CLI; its exit code: 0 done, 1 some failed, 2 usage, 130 Ctrl-C."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "simulate":
