@@ -59,7 +59,10 @@ soak: $(STAMP)
 faults: $(STAMP)
 	FAULT_TABLE=fault-matrix.md $(BIN)/python -m pytest -q tests/faults/test_matrix.py
 
+# Every figure in one run (results in benchmarks/results/), then the simulator's
+# own throughput and the other bench_*.py scripts.
 bench: $(STAMP)
+	$(BIN)/python benchmarks/harness.py
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 # Back to a fresh checkout: the next `make demo` or `make test` rebuilds .venv.
