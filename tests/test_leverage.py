@@ -189,6 +189,16 @@ def test_formatting_ignores_the_decimal_context() -> None:
         assert str(plain_decimal(D("1E+10"))) == "10000000000"
 
 
+def test_equal_values_share_one_form_and_zeros_keep_their_sign() -> None:
+    # Both functions remember results by value; -0 equals 0 but is written apart.
+    for first, second in (("12.50", "12.5"), ("1E+2", "100.0")):
+        assert plain_decimal(D(first)).as_tuple() == plain_decimal(D(second)).as_tuple()
+        assert format_leverage(D(first)) == format_leverage(D(second))
+    assert (format_leverage(D("0")), format_leverage(D("-0"))) == ("0", "-0")
+    assert plain_decimal(D("0.0")).as_tuple() == D("0").as_tuple()
+    assert plain_decimal(D("-0.0")).as_tuple() == D("-0").as_tuple()
+
+
 long_decimals = st.builds(
     lambda sign, digits, exponent: Decimal((sign, tuple(digits), exponent)),
     st.integers(0, 1),

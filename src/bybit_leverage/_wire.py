@@ -7,6 +7,7 @@ binary rounding error with it, so it is a decode error.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -57,6 +58,12 @@ def _to_camel(name: str) -> str:
 def _decimal_from_wire(value: object, _: type) -> Decimal:
     if not isinstance(value, str):  # a float would smuggle in binary rounding error
         raise TypeError(f"expected a decimal string, got {type(value).__name__}")
+    if len(value) > 40:  # only short cells are worth keeping
+        return _decimal_from_text(value)
+    return _cached_decimal_from_text(value)
+
+
+def _decimal_from_text(value: str) -> Decimal:
     try:
         number = Decimal(value)
     except InvalidOperation:
@@ -64,6 +71,10 @@ def _decimal_from_wire(value: object, _: type) -> Decimal:
     if not number.is_finite():
         raise ValueError(f"not a finite decimal: {value!r}")
     return plain_decimal(number)  # "100.00" reads back as Decimal('100')
+
+
+#: A listing repeats a few hundred distinct cells ("0.01", "100") thousands of times.
+_cached_decimal_from_text: Final = functools.lru_cache(maxsize=4096)(_decimal_from_text)
 
 
 def _ms_from_wire(value: object) -> int:

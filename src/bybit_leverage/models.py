@@ -6,6 +6,7 @@ This module is the ground floor: it imports no other module of the package.
 from __future__ import annotations
 
 import enum
+import functools
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -93,6 +94,12 @@ def plain_decimal(value: Decimal) -> Decimal:
     exponent limit). A number that would need more than a thousand zeros keeps
     its exponent (``1E+5000``); a NaN or an infinity comes back as it is.
     """
+    if not value.is_finite() or not value:  # the cache would merge -0 and 0
+        return _plain(value)
+    return _plain_cached(value)
+
+
+def _plain(value: Decimal) -> Decimal:
     trimmed = _trimmed(value)
     if trimmed is None:
         return value
@@ -100,6 +107,11 @@ def plain_decimal(value: Decimal) -> Decimal:
     if 0 < exponent <= _MAX_PLAIN_ZEROS:
         digits, exponent = digits + "0" * exponent, 0
     return Decimal((sign, tuple(map(int, digits)), exponent))
+
+
+#: Equal non-zero Decimals share their plain form and their wire text, and a batch
+#: repeats a handful of values: the cache spares most of the digit work.
+_plain_cached: Final = functools.lru_cache(maxsize=4096)(_plain)
 
 
 def format_leverage(value: Decimal) -> str:
@@ -115,6 +127,12 @@ def format_leverage(value: Decimal) -> str:
     >>> format_leverage(Decimal("1E+999999999999999999"))
     '1E+999999999999999999'
     """
+    if not value.is_finite() or not value:
+        return _format(value)
+    return _format_cached(value)
+
+
+def _format(value: Decimal) -> str:
     trimmed = _trimmed(value)
     if trimmed is None:
         return str(value)  # "NaN", "-Infinity": no context is involved
@@ -129,6 +147,9 @@ def format_leverage(value: Decimal) -> str:
     if point > 0:
         return f"{minus}{digits[:point]}.{digits[point:]}"
     return f"{minus}0.{'0' * -point}{digits}"
+
+
+_format_cached: Final = functools.lru_cache(maxsize=4096)(_format)
 
 
 @frozen
