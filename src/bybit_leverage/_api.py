@@ -14,6 +14,7 @@ from typing import Final
 
 from bybit_leverage import _constants as c
 from bybit_leverage._http import RequestCore, Tally
+from bybit_leverage._slices import SLICE
 from bybit_leverage._wire import (
     Sides,
     collect_sides,
@@ -42,7 +43,9 @@ logger = logging.getLogger(__name__)
 
 #: Instruments parsed between two yields to the loop (about 30 us each): a page
 #: of 500 never stalls an engine that shares the loop for long.
-PARSE_SLICE: Final = 50
+PARSE_SLICE: Final = SLICE
+#: Leverage rows read, and symbols grouped, between two yields (a few us each).
+_ROW_SLICE: Final = 5 * SLICE
 #: A listing longer than this many pages means the cursor is looping.
 _MAX_PAGES: Final = 100
 _NOT_MODIFIED: Final = frozenset({c.LEVERAGE_NOT_MODIFIED})
@@ -136,12 +139,15 @@ class BybitApi:
         )
         rows = result_list(envelope.result, c.PATH_SYMBOL_INFO)
         sides: Sides = {}
-        for start in range(0, len(rows), 10 * PARSE_SLICE):
-            collect_sides(
-                rows, c.PATH_SYMBOL_INFO, sides, start, start + 10 * PARSE_SLICE
-            )
+        for start in range(0, len(rows), _ROW_SLICE):
+            collect_sides(rows, c.PATH_SYMBOL_INFO, sides, start, start + _ROW_SLICE)
             await asyncio.sleep(0)
-        return group_sides(sides)
+        found: dict[str, PositionLeverage] = {}
+        grouped = list(sides.items())
+        for start in range(0, len(grouped), _ROW_SLICE):
+            group_sides(grouped[start : start + _ROW_SLICE], found)
+            await asyncio.sleep(0)
+        return found
 
     async def set_leverage(
         self,

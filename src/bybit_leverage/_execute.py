@@ -16,6 +16,7 @@ from bybit_leverage._config import check_positive
 from bybit_leverage._http import Tally
 from bybit_leverage._reads import LeverageReader
 from bybit_leverage._setter import OnRiskLimit, ProgressCallback, send_all
+from bybit_leverage._slices import breathe
 from bybit_leverage._verify import reconcile, verify_results
 from bybit_leverage.journal import BatchJournal
 from bybit_leverage.report import BatchPlan, BatchReport
@@ -69,10 +70,15 @@ class Executor:
             journal=journal,
         )
         reads = Tally()
-        results = await verify_results(self._reader, plan, results, verify, reads)
+        answered = results
+        results = await verify_results(self._reader, plan, answered, verify, reads)
         if journal is not None:  # the read-back settled what was uncertain
-            for result in results:
-                journal.settled(result)
+            for index, (before, after) in enumerate(
+                zip(answered, results, strict=True)
+            ):
+                if after is not before:
+                    journal.settled(after)
+                await breathe(index)
         sent = plan.requests_sent + reads.sent + sum(r.attempts for r in results)
         return BatchReport(results, sent, plan.elapsed + loop.time() - started)
 

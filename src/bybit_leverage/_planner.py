@@ -18,6 +18,7 @@ from bybit_leverage._account import AccountCache
 from bybit_leverage._http import Tally
 from bybit_leverage._plan import Facts, normalize_targets, plan_symbol
 from bybit_leverage._reads import LeverageReader, Reading
+from bybit_leverage._slices import breathe
 from bybit_leverage.cache import InstrumentCache
 from bybit_leverage.errors import AuthenticationError, BybitError
 from bybit_leverage.leverage import SnapPolicy
@@ -36,9 +37,6 @@ logger = logging.getLogger(__name__)
 
 #: How long a symbol's position mode (one-way or hedge) is trusted once read.
 POSITION_MODE_TTL: Final = 300.0
-#: Symbols planned between two yields to the event loop: a 2,000-symbol batch
-#: must not stall an engine that shares the loop.
-SLICE: Final = 50
 
 
 class Planner:
@@ -90,8 +88,9 @@ class Planner:
         """Read the leverage in force and remember each symbol's position mode."""
         reading = await self._reader.read(category, symbols, tally)
         now = asyncio.get_running_loop().time()
-        for name, current in reading.values.items():
+        for index, (name, current) in enumerate(reading.values.items()):
             self._modes[category, name] = (now, current)
+            await breathe(index)
         return reading
 
     async def position_mode(
@@ -188,10 +187,9 @@ class Planner:
                 loop.time() - started,
             )
         instruments: list[Instrument | BybitError] = []
-        for sliced, request in enumerate(requests, start=1):
+        for index, request in enumerate(requests):
             instruments.append(self._instruments.find(request.symbol, category))
-            if sliced % SLICE == 0:
-                await asyncio.sleep(0)  # a long batch never holds the loop for long
+            await breathe(index)
         # Every tradable symbol asked for is read: one read covers the category.
         candidates = list(
             {
@@ -204,11 +202,10 @@ class Planner:
             category, candidates, tally, read_current=read_current
         )
         changes = []
-        for sliced, (request, instrument) in enumerate(
-            zip(requests, instruments, strict=True), start=1
+        for index, (request, instrument) in enumerate(
+            zip(requests, instruments, strict=True)
         ):
-            if sliced % SLICE == 0:
-                await asyncio.sleep(0)
+            await breathe(index)
             name = getattr(instrument, "symbol", request.symbol)
             facts = Facts(
                 instrument,

@@ -9,7 +9,6 @@ reading is cheaper than writing. A key problem is never papered over: it raises.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Collection, Iterable, Mapping
 from typing import Final
@@ -18,6 +17,7 @@ from attrs import frozen
 
 from bybit_leverage._api import BybitApi
 from bybit_leverage._http import Tally
+from bybit_leverage._slices import fan_out
 from bybit_leverage.errors import (
     APIError,
     AuthenticationError,
@@ -122,23 +122,19 @@ class LeverageReader:
     async def _per_symbol(
         self, category: Category, symbols: Collection[str], tally: Tally | None
     ) -> dict[str, PositionLeverage]:
-        gate = asyncio.Semaphore(_FALLBACK_CONCURRENCY)
-
         async def one(symbol: str) -> list[Position]:
-            async with gate:
-                try:
-                    return await self._api.fetch_positions(
-                        category, symbol=symbol, tally=tally
-                    )
-                except AuthenticationError:
-                    raise
-                except BybitError as exc:
-                    logger.debug("%s: leverage unread (%s)", symbol, exc)
-                    return []
+            try:
+                return await self._api.fetch_positions(
+                    category, symbol=symbol, tally=tally
+                )
+            except AuthenticationError:
+                raise
+            except BybitError as exc:
+                logger.debug("%s: leverage unread (%s)", symbol, exc)
+                return []
 
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(one(symbol)) for symbol in symbols]
-        return leverage_by_symbol(row for task in tasks for row in task.result())
+        found = await fan_out(list(symbols), _FALLBACK_CONCURRENCY, one)
+        return leverage_by_symbol(row for rows in found for row in rows)
 
     async def open_positions(
         self,

@@ -17,6 +17,7 @@ from typing import Literal, Protocol, TypeAlias
 
 from bybit_leverage._http import Tally
 from bybit_leverage._outcomes import answered, failed, unsent
+from bybit_leverage._slices import breathe, fan_out
 from bybit_leverage.errors import BybitError, InvalidLeverage, RiskLimitExceeded
 from bybit_leverage.journal import BatchJournal
 from bybit_leverage.leverage import snap_leverage
@@ -160,41 +161,41 @@ async def send_all(
     which symbols changed and which were in flight (they may have landed).
     """
     journal = journal if journal is not None else BatchJournal()
-    for plan in plans:
-        if plan.action is Outcome.SET:
-            journal.planned(plan)
-    gate = asyncio.Semaphore(concurrency)
-    done = 0
+    results: dict[int, LeverageResult] = {}
     progress = _Progress(on_progress)
 
-    async def one(plan: PlannedChange) -> LeverageResult:
-        nonlocal done
-        if plan.action is Outcome.SET:
-            async with gate:
-                result = await send_one(
-                    api, plan, on_risk_limit=on_risk_limit, journal=journal
-                )
-            journal.settled(result)
-        else:
-            result = unsent(plan)
-        done += 1
-        progress(result, done, len(plans))
-        return result
+    def finish(index: int, result: LeverageResult) -> None:
+        results[index] = result
+        progress(result, len(results), len(plans))
+
+    async def send(index: int) -> None:
+        result = await send_one(
+            api, plans[index], on_risk_limit=on_risk_limit, journal=journal
+        )
+        journal.settled(result)
+        finish(index, result)
 
     try:
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(one(plan)) for plan in plans]
+        to_send = []
+        for index, plan in enumerate(plans):
+            if plan.action is Outcome.SET:
+                journal.planned(plan)
+                to_send.append(index)
+            else:
+                finish(index, unsent(plan))
+            await breathe(index)
+        await fan_out(to_send, concurrency, send)
     except asyncio.CancelledError:
         logger.warning(
             "batch cancelled after %d of %d symbols; changed: %s; in flight (may "
             "have changed): %s",
-            done,
+            len(results),
             len(plans),
             ", ".join(journal.changed) or "none",
             ", ".join(journal.in_flight) or "none",
         )
         raise
-    return tuple(task.result() for task in tasks)
+    return tuple(results[index] for index in range(len(plans)))
 
 
 class _Progress:

@@ -18,6 +18,7 @@ from attrs import evolve
 from bybit_leverage._http import Tally
 from bybit_leverage._outcomes import read_back
 from bybit_leverage._reads import LeverageReader, Reading
+from bybit_leverage._slices import breathe
 from bybit_leverage.errors import Interrupted
 from bybit_leverage.journal import BatchJournal, JournalEntry, SymbolState
 from bybit_leverage.models import Category, LeverageSource, Outcome, PositionLeverage
@@ -50,11 +51,12 @@ async def verify_results(
         return tuple(results)
     reading = await reader.read(plan.category, wanted, tally)
     settled = []
-    for change, result in zip(plan.changes, results, strict=True):
+    for index, (change, result) in enumerate(zip(plan.changes, results, strict=True)):
         if needs_read_back(result, verify):
             current = reading.values.get(result.symbol)
             result = read_back(change, result, current, reading.source)
         settled.append(result)
+        await breathe(index)
     return tuple(settled)
 
 
@@ -77,10 +79,11 @@ async def reconcile(reader: LeverageReader, journal: BatchJournal) -> BatchRepor
         symbols = [e.symbol for e in unsure if e.category is category]
         readings[category] = await reader.read(category, symbols, tally)
     results = []
-    for entry in journal:
+    for index, entry in enumerate(journal):
         reading = readings.get(entry.category)
         current = reading.values.get(entry.symbol) if reading else None
         results.append(_reconciled(entry, current, reading.source if reading else None))
+        await breathe(index)
     return BatchReport(tuple(results), tally.sent)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeAlias
@@ -312,7 +312,7 @@ def parse_position_leverage(
     """
     sides: Sides = {}
     collect_sides(result_list(result, path), path, sides)
-    return group_sides(sides)
+    return group_sides(sides.items())
 
 
 #: Leverage by symbol and ``positionIdx``, as rows are read.
@@ -344,10 +344,16 @@ def collect_sides(
         sides.setdefault(row["symbol"], {})[idx] = _leverage_cell(row, path, where)
 
 
-def group_sides(sides: Sides) -> dict[str, PositionLeverage]:
-    """Each symbol's leverage and position mode from its rows' cells."""
-    positions = {}
-    for symbol, by_idx in sides.items():
+def group_sides(
+    sides: Iterable[tuple[str, dict[int, Decimal | None]]],
+    into: dict[str, PositionLeverage] | None = None,
+) -> dict[str, PositionLeverage]:
+    """Each symbol's leverage and position mode from its rows' cells (``Sides`` items).
+
+    Adds to ``into`` when given, so a long listing can be grouped in slices.
+    """
+    positions = {} if into is None else into
+    for symbol, by_idx in sides:
         if 0 in by_idx:
             positions[symbol] = PositionLeverage(
                 symbol, by_idx[0], by_idx[0], hedge=False
