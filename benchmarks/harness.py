@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import hmac
 import json
@@ -383,8 +384,38 @@ def snapping_section() -> dict[str, Any]:
     return {"snaps_per_s": len(values) / (time.perf_counter() - began)}
 
 
+class Collections:
+    """CPython's full (generation 2) collections and how long each took."""
+
+    def __init__(self) -> None:
+        self.full: list[float] = []
+        self._began = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.full.append(time.perf_counter() - self._began)
+
+    def __enter__(self) -> Collections:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        gc.callbacks.remove(self)
+
+
 async def stall_section(n: int) -> dict[str, Any]:
-    """The longest the event loop waits while a batch plans, sends and reports."""
+    """The longest the event loop waits while a batch plans, sends and reports.
+
+    A watchdog sleeps 1 ms at a time and records how late it wakes. CPython's
+    full collections are counted beside it: one walks the whole process's heap
+    (this harness holds ccxt and pybit too), whoever allocates when it falls
+    due. The batch then runs again after ``gc.freeze()``, which is what an
+    engine can do once it has started (docs/benchmarks.md).
+    """
     lags: list[float] = []
 
     async def watchdog() -> None:
@@ -400,15 +431,35 @@ async def stall_section(n: int) -> dict[str, Any]:
             dog = asyncio.create_task(watchdog())
             await asyncio.sleep(0.05)
             phases: dict[str, float] = {}
+            full: dict[str, list[float]] = {}
             lags.clear()
-            await sdk.get_instruments()
-            await sdk.get_account()
+            with Collections() as seen:
+                await sdk.get_instruments()
+                await sdk.get_account()
             phases["listing and account"] = max(lags)
+            full["listing and account"] = seen.full
             lags.clear()
-            report = await ours(sdk, symbols, "7")
+            with Collections() as seen:
+                report = await ours(sdk, symbols, "7")
             phases["plan, send, report"] = max(lags)
+            full["plan, send, report"] = seen.full
+            gc.collect()
+            gc.freeze()
+            try:
+                lags.clear()
+                with Collections() as seen:
+                    await ours(sdk, symbols, "8")
+                phases["plan, send, report after gc.freeze()"] = max(lags)
+                full["plan, send, report after gc.freeze()"] = seen.full
+            finally:
+                gc.unfreeze()
             dog.cancel()
-    return {"n": n, "longest_stall_s": phases, "requests": report.requests_sent}
+    return {
+        "n": n,
+        "longest_stall_s": phases,
+        "full_collections_s": full,
+        "requests": report.requests_sent,
+    }
 
 
 # -- the table ----------------------------------------------------------------------
@@ -470,9 +521,16 @@ def table(results: dict[str, Any]) -> str:
     )
     stall = results["stall"]
     for phase, seconds in stall["longest_stall_s"].items():
+        collections = stall["full_collections_s"][phase]
+        during = (
+            f"; {len(collections)} full collection(s), longest "
+            f"{ms(max(collections))} ms"
+            if collections
+            else "; no full collection"
+        )
         lines.append(
             f"| longest event-loop stall, {stall['n']}-symbol batch: {phase} | "
-            f"{ms(seconds)} ms | <= 5 ms |"
+            f"{ms(seconds)} ms{during} | <= 5 ms |"
         )
     return "\n".join(lines)
 

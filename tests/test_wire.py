@@ -19,6 +19,8 @@ from bybit_leverage import (
     ResponseDecodeError,
 )
 from bybit_leverage._wire import (
+    Sides,
+    collect_sides,
     decode_json,
     encode_body,
     encode_query,
@@ -232,6 +234,23 @@ def test_position_rows_group_into_modes() -> None:
         ),
         "PMUSDT": PositionLeverage("PMUSDT", None, None),
     }
+
+
+def test_only_the_wanted_symbols_are_read() -> None:
+    rows = [
+        {"symbol": "BTCUSDT", "leverage": "10", "positionIdx": 0},
+        {"symbol": "ODDUSDT", "leverage": "ten", "positionIdx": 9},  # not asked for
+        {"symbol": "ETHUSDT", "leverage": "12.5", "positionIdx": 1},
+        {"symbol": "ETHUSDT", "leverage": "5", "positionIdx": 2},
+    ]
+    sides: Sides = {}
+    collect_sides(rows, "/p", sides, wanted=frozenset({"BTCUSDT", "ETHUSDT"}))
+    assert sides == {
+        "BTCUSDT": {0: Decimal("10")},
+        "ETHUSDT": {1: Decimal("12.5"), 2: Decimal("5")},
+    }
+    with pytest.raises(ResponseDecodeError, match="list\\[1\\]"):
+        collect_sides(rows, "/p", {}, wanted=frozenset({"ODDUSDT"}))
 
 
 @pytest.mark.parametrize(

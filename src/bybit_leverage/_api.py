@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Set as AbstractSet
 from decimal import Decimal
 from typing import Final
 
@@ -122,11 +123,13 @@ class BybitApi:
         category: Category,
         symbol: str | None = None,
         *,
+        wanted: AbstractSet[str] | None = None,
         tally: Tally | None = None,
     ) -> dict[str, PositionLeverage]:
         """The leverage in force and position mode, from ``/v5/position/symbol-info``.
 
-        Without ``symbol``, one request covers the whole category.
+        Without ``symbol``, one request covers the whole category; ``wanted``
+        then keeps only those symbols (the rest are not parsed).
 
         Raises:
             BybitError: The request failed after its retries.
@@ -140,7 +143,14 @@ class BybitApi:
         rows = result_list(envelope.result, c.PATH_SYMBOL_INFO)
         sides: Sides = {}
         for start in range(0, len(rows), _ROW_SLICE):
-            collect_sides(rows, c.PATH_SYMBOL_INFO, sides, start, start + _ROW_SLICE)
+            collect_sides(
+                rows,
+                c.PATH_SYMBOL_INFO,
+                sides,
+                start,
+                start + _ROW_SLICE,
+                wanted=wanted,
+            )
             await asyncio.sleep(0)
         found: dict[str, PositionLeverage] = {}
         grouped = list(sides.items())

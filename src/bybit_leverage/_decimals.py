@@ -8,6 +8,7 @@ refused comes back as a reason (a string), for ``to_leverage`` to raise with;
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import reprlib
@@ -135,6 +136,12 @@ def _from_parts(negative: bool, digits: str, exponent: int) -> Decimal | str:
 
 
 def _read_text(text: str) -> Decimal | str:
+    if len(text) > 64:  # only short texts are worth remembering
+        return _parse_text(text)
+    return _parse_text_cached(text)
+
+
+def _parse_text(text: str) -> Decimal | str:
     match = _DECIMAL_TEXT.fullmatch(str.strip(text, _ASCII_SPACE))
     if match is None:
         return "not a number (ASCII digits, one point at most, an optional exponent)"
@@ -145,6 +152,10 @@ def _read_text(text: str) -> Decimal | str:
     if len(exp.lstrip("+-").lstrip("0")) > _MAX_EXPONENT_CHARS:
         return _TOO_SMALL if exp.startswith("-") else _TOO_LARGE
     return _from_parts(False, digits, int(exp) - len(match["part"] or ""))
+
+
+#: A batch, or a CSV of targets, repeats a few texts ("10", "12.5") many times.
+_parse_text_cached: Final = functools.lru_cache(maxsize=4096)(_parse_text)
 
 
 def read_leverage(value: object) -> Decimal | str:

@@ -203,7 +203,8 @@ def plan_symbol(
         raw_buy, raw_sell = request_sides(request)
     except InvalidLeverage as exc:
         return PlannedChange(symbol, category, Outcome.REJECTED, error=exc)
-    buy, sell = _read(raw_buy, symbol), _read(raw_sell, symbol)
+    buy = _read(raw_buy, symbol)
+    sell = buy if raw_sell is raw_buy else _read(raw_sell, symbol)
     asked_buy = buy if isinstance(buy, Decimal) else None
     asked_sell = sell if isinstance(sell, Decimal) else None
 
@@ -235,8 +236,12 @@ def plan_symbol(
         snapped_buy = snap_decimal(
             buy, rule, policy, symbol=symbol, shown=describe_value(raw_buy)
         )
-        snapped_sell = snap_decimal(
-            sell, rule, policy, symbol=symbol, shown=describe_value(raw_sell)
+        snapped_sell = (
+            snapped_buy
+            if sell is buy
+            else snap_decimal(
+                sell, rule, policy, symbol=symbol, shown=describe_value(raw_sell)
+            )
         )
     except InvalidLeverage as exc:
         return refused(symbol, exc, Outcome.REJECTED)
@@ -249,10 +254,13 @@ def plan_symbol(
         return refused(symbol, refusal, Outcome.REJECTED)
     target = (snapped_buy.value, snapped_sell.value)
     current = facts.current
+    at_target = (
+        skip_at_target and current is not None and (current.buy, current.sell) == target
+    )
     plan = PlannedChange(
         symbol,
         category,
-        Outcome.SET,
+        Outcome.UNCHANGED if at_target else Outcome.SET,
         buy,
         sell,
         *target,
@@ -270,8 +278,8 @@ def plan_symbol(
         if reason is not None:
             mismatch = PositionModeMismatch(symbol, *target, reason)
             return evolve(plan, action=Outcome.REJECTED, error=mismatch)
-    if skip_at_target and current is not None and (current.buy, current.sell) == target:
-        return evolve(plan, action=Outcome.UNCHANGED)
+    if at_target:
+        return plan
     if only_flat:
         if facts.position is not None:
             flat = OpenPosition(symbol, facts.position.size)

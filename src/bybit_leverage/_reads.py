@@ -85,7 +85,7 @@ class LeverageReader:
         symbols: Collection[str],
         tally: Tally | None = None,
     ) -> Reading:
-        """The leverage in force for ``symbols`` (more may come back).
+        """The leverage in force for ``symbols`` (only those).
 
         A read that fails for a transient reason, after its retries, returns an
         empty reading: the caller sends without skipping (110043 is harmless).
@@ -98,7 +98,9 @@ class LeverageReader:
         if category not in self._no_symbol_info:
             only = next(iter(symbols)) if len(symbols) == 1 else None
             try:
-                values = await self._api.fetch_leverage(category, only, tally=tally)
+                values = await self._api.fetch_leverage(
+                    category, only, wanted=frozenset(symbols), tally=tally
+                )
                 return Reading(values, LeverageSource.SYMBOL_INFO)
             except AuthenticationError:
                 raise

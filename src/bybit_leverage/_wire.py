@@ -11,6 +11,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeAlias
@@ -320,9 +321,18 @@ Sides: TypeAlias = dict[str, dict[int, Decimal | None]]
 
 
 def collect_sides(
-    rows: Sequence[Any], path: str, into: Sides, start: int = 0, stop: int | None = None
+    rows: Sequence[Any],
+    path: str,
+    into: Sides,
+    start: int = 0,
+    stop: int | None = None,
+    *,
+    wanted: AbstractSet[str] | None = None,
 ) -> None:
     """Read the leverage cells of ``rows[start:stop]`` into ``into``.
+
+    With ``wanted``, rows of other symbols are passed over unread: a batch of
+    fifty symbols does not pay for the account's other five hundred.
 
     Raises:
         ResponseDecodeError: When a row is malformed.
@@ -333,6 +343,8 @@ def collect_sides(
         where = f"$.result.list[{index}]"
         if not isinstance(row, dict) or not isinstance(row.get("symbol"), str):
             raise ResponseDecodeError(path, f"{where} has no symbol")
+        if wanted is not None and row["symbol"] not in wanted:
+            continue
         try:
             idx = int(row.get("positionIdx", 0))
         except (TypeError, ValueError):

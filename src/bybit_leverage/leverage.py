@@ -257,22 +257,34 @@ def snap_decimal(
     if problem is not None:
         raise InvalidLeverage(text, problem, symbol, rule)
     _checked_rule(rule, symbol)
+    if policy is SnapPolicy.STRICT:
+        if not rule.min_leverage <= requested <= rule.max_leverage:
+            raise InvalidLeverage(text, "out of range", symbol, rule)
+        if _steps(requested, rule)[1] != 0:
+            raise InvalidLeverage(text, "not on the step grid", symbol, rule)
+        return Snap(requested, requested, SnapChange.NONE)
+    return Snap(requested, *_snapped(requested, rule, policy))
+
+
+@functools.lru_cache(maxsize=4096)
+def _snapped(
+    requested: Decimal, rule: LeverageFilter, policy: SnapPolicy
+) -> tuple[Decimal, SnapChange]:
+    """The grid point and the change for a valid ``requested`` (not ``STRICT``).
+
+    Remembered: a batch snaps a few values onto a few grids. Equal values share
+    a result (``requested`` is positive: no signed zero meets its twin here).
+    """
     if requested < rule.min_leverage:
         change, clamped = SnapChange.RAISED_TO_MIN, rule.min_leverage
     elif requested > rule.max_leverage:
         change, clamped = SnapChange.LOWERED_TO_MAX, rule.max_leverage
     else:
         change, clamped = SnapChange.NONE, requested
-    if policy is SnapPolicy.STRICT:
-        if change is not SnapChange.NONE:
-            raise InvalidLeverage(text, "out of range", symbol, rule)
-        if _steps(requested, rule)[1] != 0:
-            raise InvalidLeverage(text, "not on the step grid", symbol, rule)
-        return Snap(requested, requested, SnapChange.NONE)
     snapped = _to_grid(clamped, rule, policy)
     if change is SnapChange.NONE and snapped != requested:
         change = SnapChange.ROUNDED
-    return Snap(requested, snapped, change)
+    return snapped, change
 
 
 def snap_leverage(
