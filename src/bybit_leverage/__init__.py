@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING
 from bybit_leverage._lazy import lazy_names
 
 if TYPE_CHECKING:
+    from bybit_leverage._budget import (
+        RateBudget,
+    )
     from bybit_leverage._config import (
         Limits,
         Retries,
@@ -26,6 +29,9 @@ if TYPE_CHECKING:
         REGIONAL_HOSTS,
         TESTNET,
         host_label,
+    )
+    from bybit_leverage._ratelimit import (
+        InProcessBudget,
     )
     from bybit_leverage._signing import (
         Credentials,
@@ -158,6 +164,8 @@ _HOMES: dict[str, str] = {
     "sign_rsa": "_signing",
     "signature_payload": "_signing",
     "Limits": "_config",
+    "RateBudget": "_budget",
+    "InProcessBudget": "_ratelimit",
     "Retries": "_config",
     "BatchPlan": "report",
     "BatchReport": "report",
@@ -266,6 +274,7 @@ __all__ = [
     "HedgeModeUnavailable",
     "IPNotAllowed",
     "IPRateLimited",
+    "InProcessBudget",
     "Instrument",
     "InstrumentCache",
     "InstrumentStatus",
@@ -299,6 +308,7 @@ __all__ = [
     "PositionLeverage",
     "PositionModeMismatch",
     "PositionModeNotModified",
+    "RateBudget",
     "RateLimitError",
     "RefusedLocally",
     "RequestFailed",

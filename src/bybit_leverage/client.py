@@ -20,6 +20,7 @@ from bybit_leverage import _constants as c
 from bybit_leverage._account import AccountCache
 from bybit_leverage._aiohttp import AiohttpTransport
 from bybit_leverage._api import BybitApi
+from bybit_leverage._budget import RateBudget
 from bybit_leverage._client_reads import ClientReads
 from bybit_leverage._clock import RESYNC_INTERVAL_S, system_now_ms
 from bybit_leverage._config import (
@@ -91,6 +92,10 @@ class BybitClient(ClientReads):
         retries: Attempts and deadline per call (:class:`Retries`).
         limits: Pacing (:class:`Limits`); ``Limits.OFF`` only for a simulator
             whose limits are off.
+        budget: Where the per-account endpoint budgets are booked: any
+            :class:`RateBudget`, e.g. an :class:`InProcessBudget` shared by the
+            clients of one process (borrowed, never closed). Default: an
+            in-process budget of this client's own.
         now_ms: The local wall clock in epoch ms (inject a fake in tests).
         time_resync_interval: Seconds after which the server-time offset is
             measured again.
@@ -126,6 +131,7 @@ class BybitClient(ClientReads):
         retry_deadline: float = 30.0,
         ip_limit: int | None = DEFAULT_IP_BUDGET,
         pace_endpoints: bool = True,
+        budget: RateBudget | None = None,
     ) -> None:
         for name, value in (
             ("recv_window", recv_window),
@@ -150,12 +156,17 @@ class BybitClient(ClientReads):
             now_ms=now_ms,
             resync_interval=time_resync_interval,
             rand=rand,
+            budget=budget,
         )
         self._api = api = BybitApi(self._core)
         self._key_hint = f"{credentials.api_key[:4]}…" if credentials else None
         self.instruments = InstrumentCache(api.fetch_instruments, ttl=cache_ttl)
         """The client's instrument cache (``invalidate()`` forces a refetch)."""
-        self._account = AccountCache(api, host_label(self._base_url))
+        self._account = AccountCache(
+            api,
+            host_label(self._base_url),
+            on_profile=lambda profile: self._core.limits.set_account(profile.uid),
+        )
         reader = LeverageReader(api)
         self._planner = Planner(
             self.instruments, self._account if credentials else None, reader
