@@ -169,3 +169,16 @@ async def test_an_answer_that_counts_nothing_lets_the_next_go_first() -> None:
         limiter.heard(Sighting(0.0, others=None))  # e.g. an HTTP 500
     # The second went on that answer, the third when the second's never came.
     assert gone == pytest.approx([0.0, 0.2, 0.2 + PROBE_TIMEOUT_S])
+
+
+def test_a_share_caps_ours_and_others_count_against_the_whole() -> None:
+    clock = FakeClock()
+    limiter = listening(clock, share=0.5)
+    limiter.heard(Sighting(100.0, others=0))
+    assert starts(limiter, clock, 6) == [100.0] * 5 + [101.0]  # half of 10, alone
+    clock.now = 101.0
+    limiter.heard(Sighting(101.0, others=6))  # 10 - 6 - 1 = 3 left: fewer than 5
+    # One of the three is booked already (the sixth above, at 101.0).
+    assert sum(t < 102.0 for t in starts(limiter, clock, 6)) == 2
+    limiter.set_limit(4)
+    assert limiter.limit == 4

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from bybit_leverage._ratelimit import (
         InProcessBudget,
     )
+    from bybit_leverage._redis_budget import (
+        RedisBudget,
+    )
     from bybit_leverage._signing import (
         Credentials,
         auth_headers,
@@ -166,6 +169,7 @@ _HOMES: dict[str, str] = {
     "Limits": "_config",
     "RateBudget": "_budget",
     "InProcessBudget": "_ratelimit",
+    "RedisBudget": "_redis_budget",
     "Retries": "_config",
     "BatchPlan": "report",
     "BatchReport": "report",
@@ -310,6 +314,7 @@ __all__ = [
     "PositionModeNotModified",
     "RateBudget",
     "RateLimitError",
+    "RedisBudget",
     "RefusedLocally",
     "RequestFailed",
     "RequestTimeout",

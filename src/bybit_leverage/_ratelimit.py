@@ -68,6 +68,8 @@ class InProcessBudget:
         listen: Follow the exchange's counts of what others used (see
             :class:`SlidingWindowLimiter`).
         rand: Random source for the spread of retries after a 10006.
+        share: The part of each limit this budget uses itself, at most (a
+            fallback's conservative share while the shared budget is away).
     """
 
     def __init__(
@@ -77,8 +79,10 @@ class InProcessBudget:
         margin: float = WINDOW_MARGIN_S,
         listen: bool = True,
         rand: Callable[[], float] = random.random,
+        share: float = 1.0,
     ) -> None:
         self._clock = clock
+        self._share = share
         self._margin = margin
         self._listen = listen
         self._rand = rand
@@ -95,6 +99,7 @@ class InProcessBudget:
                 margin=self._margin,
                 listen=self._listen,
                 rand=self._rand,
+                share=self._share,
             )
             self._limiters[key] = found
         else:

@@ -87,10 +87,13 @@ class SlidingWindowLimiter:
         margin: Extra seconds added to each window.
         listen: Follow what :meth:`heard` reports.
         rand: Random source for the spread of retries after a refusal.
+        share: The part of ``limit`` this limiter may use itself, at most
+            (others' counts are taken from the whole ``limit``).
     """
 
     __slots__ = (
         "_blocked_until",
+        "_cap",
         "_changed",
         "_clock",
         "_limit",
@@ -101,6 +104,7 @@ class SlidingWindowLimiter:
         "_probe_at",
         "_rand",
         "_refusals",
+        "_share",
         "_shared_until",
         "_sighted_at",
         "_slots",
@@ -117,10 +121,13 @@ class SlidingWindowLimiter:
         margin: float = WINDOW_MARGIN_S,
         listen: bool = False,
         rand: Callable[[], float] = random.random,
+        share: float = 1.0,
     ) -> None:
         if limit < 1 or window <= 0:
             raise ValueError(f"need limit >= 1 and window > 0, got {limit}/{window}")
         self._limit = limit
+        self._share = share
+        self._cap = max(1, math.floor(limit * share))
         self._span = window + margin
         self._clock = clock
         self._listen = listen
@@ -167,6 +174,7 @@ class SlidingWindowLimiter:
             return
         logger.debug("rate limit changed from %d to %d", self._limit, limit)
         self._limit = limit
+        self._cap = max(1, math.floor(limit * self._share))
         self._slots = deque(self._slots, maxlen=limit)
         self._signal()
 
@@ -279,7 +287,7 @@ class SlidingWindowLimiter:
         slots, span = self._slots, self._span
         others = self._others_at(t)
         # More than counted: the others' next requests may be on their way.
-        mine = self._limit - others - (slack if others else 0)
+        mine = min(self._cap, self._limit - others - (slack if others else 0))
         if mine <= 0:
             return False
         if len(slots) >= mine and slots[-mine] + span > t:
@@ -288,12 +296,12 @@ class SlidingWindowLimiter:
 
     def _earliest(self, now: float) -> float:
         """The earliest start the window allows, by what is known at ``now``."""
-        slots, limit, span = self._slots, self._limit, self._span
+        slots, limit, span, cap = self._slots, self._limit, self._span, self._cap
         start = max(now, self._blocked_until)
         if slots:  # first come, first served: never before an earlier start
             start = max(start, slots[-1])
-            if len(slots) == limit:
-                start = max(start, slots[0] + span)
+            if len(slots) >= cap:
+                start = max(start, slots[-cap] + span)
         if not self._listen:
             return start
         counts = self._others
@@ -308,11 +316,11 @@ class SlidingWindowLimiter:
             if slots:
                 last = slots[-1]
                 moments.update(
-                    last + span / (limit - o - slack)
+                    last + span / min(cap, limit - o - slack)
                     for _, o in counts
                     if o < limit - slack
                 )
-                moments.add(slots[-1] + span / limit)
+                moments.add(last + span / cap)
             start = next(
                 t for t in sorted(moments) if t >= start and self._allows(t, slack)
             )

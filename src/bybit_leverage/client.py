@@ -41,6 +41,7 @@ from bybit_leverage._setter import OnRiskLimit, ProgressCallback
 from bybit_leverage.cache import DEFAULT_TTL, InstrumentCache
 from bybit_leverage.errors import (
     ClientClosed,
+    ConfigurationError,
 )
 from bybit_leverage.journal import BatchJournal
 from bybit_leverage.leverage import LeverageLike, SnapPolicy
@@ -58,6 +59,7 @@ from bybit_leverage.report import (
 if TYPE_CHECKING:
     import aiohttp
 
+    from bybit_leverage._redis_budget import RedisBudget
     from bybit_leverage.transport import Transport
 
 __all__ = ["BybitClient"]
@@ -68,6 +70,21 @@ _NO_KEYS: Final = (
     "setting leverage needs keys: pass api_key and api_secret "
     "(or private_key) to BybitClient"
 )
+
+
+def _redis_budget(url: str) -> RedisBudget:
+    """A Redis budget for ``url`` (``redis`` is imported only here).
+
+    Raises:
+        ConfigurationError: ``redis`` is not installed or the URL is not one.
+    """
+    try:
+        from bybit_leverage._redis_budget import RedisBudget
+
+        return RedisBudget.from_url(url)
+    except (ImportError, ValueError) as exc:
+        # The message names what is wrong, never the URL (it may hold a password).
+        raise ConfigurationError(f"budget: cannot use this Redis URL: {exc}") from None
 
 
 class BybitClient(ClientReads):
@@ -92,10 +109,11 @@ class BybitClient(ClientReads):
         retries: Attempts and deadline per call (:class:`Retries`).
         limits: Pacing (:class:`Limits`); ``Limits.OFF`` only for a simulator
             whose limits are off.
-        budget: Where the per-account endpoint budgets are booked: any
-            :class:`RateBudget`, e.g. an :class:`InProcessBudget` shared by the
-            clients of one process (borrowed, never closed). Default: an
-            in-process budget of this client's own.
+        budget: Where the per-account endpoint budgets are booked: a
+            :class:`RedisBudget` (or any :class:`RateBudget`) shared with other
+            clients, processes and hosts, borrowed and never closed; or a
+            ``redis://`` URL, for a :class:`RedisBudget` this client makes and
+            closes. Default: an in-process budget of this client's own.
         now_ms: The local wall clock in epoch ms (inject a fake in tests).
         time_resync_interval: Seconds after which the server-time offset is
             measured again.
@@ -107,7 +125,8 @@ class BybitClient(ClientReads):
 
     Raises:
         ConfigurationError: Inconsistent keys, a non-https URL to a remote host,
-            or a setting that is not a finite positive number.
+            a setting that is not a finite positive number, or a budget URL
+            that is not one (or ``redis`` is not installed).
     """
 
     def __init__(
@@ -131,7 +150,7 @@ class BybitClient(ClientReads):
         retry_deadline: float = 30.0,
         ip_limit: int | None = DEFAULT_IP_BUDGET,
         pace_endpoints: bool = True,
-        budget: RateBudget | None = None,
+        budget: RateBudget | str | None = None,
     ) -> None:
         for name, value in (
             ("recv_window", recv_window),
@@ -145,6 +164,9 @@ class BybitClient(ClientReads):
         limits = limits or Limits(ip_limit, pace_endpoints)
         self._base_url = validate_base_url(base_url)
         credentials = make_credentials(api_key, api_secret, private_key)
+        self._own_budget: RedisBudget | None = None
+        if isinstance(budget, str):
+            budget = self._own_budget = _redis_budget(budget)
         self._core = RequestCore(
             base_url=self._base_url,
             credentials=credentials,
@@ -173,6 +195,11 @@ class BybitClient(ClientReads):
         )
         self._executor = Executor(api, self._account, reader)
 
+    @property
+    def budget(self) -> RateBudget:
+        """Where this client books its per-account rate budgets."""
+        return self._core.limits.budget
+
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return f"<BybitClient {self._base_url} key={self._key_hint or 'none'} {state}>"
@@ -184,6 +211,13 @@ class BybitClient(ClientReads):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the client; its own session and budget once, borrowed ones never."""
+        await super().aclose()
+        if self._own_budget is not None:
+            budget, self._own_budget = self._own_budget, None
+            await budget.aclose()
 
     # -- setting leverage ----------------------------------------------------------
 
