@@ -71,4 +71,6 @@ def make_client(args: argparse.Namespace) -> BybitClient:
         api_secret=None if private_key else (env.get("BYBIT_API_SECRET") or None),
         private_key=private_key,
         base_url=base_url(args, env),
+        # A Redis URL: the client makes the shared budget and closes it.
+        budget=getattr(args, "redis", None) or env.get("BYBIT_LEVERAGE_REDIS"),
     )
