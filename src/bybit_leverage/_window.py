@@ -103,7 +103,6 @@ class SlidingWindowLimiter:
         "_others",
         "_probe_at",
         "_rand",
-        "_refusals",
         "_share",
         "_shared_until",
         "_sighted_at",
@@ -139,7 +138,6 @@ class SlidingWindowLimiter:
         # holding until a moment; soonest first, with strictly falling counts.
         self._others: deque[tuple[float, int]] = deque()
         self._shared_until = -math.inf  # spread requests out until then
-        self._refusals = 0  # refusals since the last request the exchange took
         self._misses = 1  # slots left beside the others' count ...
         self._missed_at = 0.0  # ... since our last refusal
         self._sighted_at: float | None = None  # when the exchange last counted
@@ -188,11 +186,12 @@ class SlidingWindowLimiter:
         """The exchange counted ``others`` requests not ours, for one started at ``at``.
 
         The count holds for a window after ``at`` (the others' requests leave
-        the window by then); if the exchange named the moment a slot frees
-        (``hold`` seconds from now), one less from then. While several counts
-        hold, the highest rules:
-        taking the highest, not the latest, keeps two processes from each
-        counting the other low at once and both filling the same gap.
+        the window by then). If the exchange said the window is full and named
+        the moment it frees a slot (``hold`` seconds from now), the count is
+        lowered from then on just enough to let one request of ours in. While
+        several counts hold, the highest rules: taking the highest, not the
+        latest, keeps two processes from each counting the other low at once
+        and both filling the same gap.
         """
         now = self._now()
         self._sighted_at = now
@@ -223,41 +222,36 @@ class SlidingWindowLimiter:
         one on the reset itself could miss every time). An answer that counted
         nothing only lets the next request go, if this one went first.
         """
-        listen = self._listen
-        refusals = self._unsend(sighting.at) if sighting.refused and listen else 0
+        refused = sighting.refused and self._listen
+        if refused:
+            self._unsend(sighting.at)
         if sighting.others is None:
             self._settled(sighting.at)
-        elif listen:
+        elif self._listen:
             self._sighted(sighting.others, sighting.at, hold=sighting.reset_in)
-            if not sighting.refused:
-                self._refusals = 0
         if sighting.reset_in is not None:
             pause = min(sighting.reset_in, MAX_BLOCK_S)
-            if refusals:
+            if refused:
                 pause += self._rand() * self._span / self._limit
             self.block_for(pause)
 
-    def _unsend(self, at: float) -> int:
+    def _unsend(self, at: float) -> None:
         """Forget our latest request started by ``at``: the exchange refused it.
 
-        Each refusal also leaves one more slot to the others for a while: the
-        count they were seen at was too low (more of them, or more in flight).
-
-        Returns:
-            The refusals in a row, this one included.
+        A refusal while we knew of others also leaves one more slot to them for
+        a while: the count they were seen at was too low (more of them, or more
+        in flight).
         """
         now = self._now()
         informed = self._sighted_at is not None and now - self._sighted_at <= self._span
         if informed and self._others:  # we thought we had room: a surprise
             self._misses = min(self._slack(now) + 1, self._limit - 1)
             self._missed_at = now
-        self._refusals += 1
         for index in range(len(self._slots) - 1, -1, -1):
             if self._slots[index] <= at + _TICK_S:
                 del self._slots[index]
                 self._signal()
-                break
-        return self._refusals
+                return
 
     def _settled(self, at: float) -> None:
         """The request started at ``at`` is over, its answer counting nothing.
