@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -60,3 +62,21 @@ async def test_set_books_in_redis(
     assert names == [
         f"bybit-leverage:{{{sim.url}|uid:{sim.account.uid}|/v5/position/set-leverage}}:log"
     ]
+
+
+def test_the_package_works_without_redis_installed() -> None:
+    code = (
+        "import sys; sys.modules['redis'] = None\n"  # as if not installed
+        "import asyncio, bybit_leverage as bl\n"
+        "bl.RedisBudget  # the name loads; redis is needed only to make one\n"
+        "asyncio.run(bl.BybitClient().aclose())\n"
+        "try:\n"
+        "    bl.BybitClient(budget='redis://127.0.0.1:1/0')\n"
+        "except bl.ConfigurationError as exc:\n"
+        "    print(exc)\n"
+    )
+    # Our own interpreter and a fixed program: nothing untrusted runs.
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert 'pip install "bybit-leverage[redis]"' in out.stdout
