@@ -7,10 +7,10 @@ import pytest
 from bybit_leverage import _constants as c
 from bybit_leverage._ratelimit import (
     DEFAULT_PRIVATE_LIMIT,
-    MAX_BLOCK_S,
+    InProcessBudget,
     RateLimits,
-    SlidingWindowLimiter,
 )
+from bybit_leverage._window import MAX_BLOCK_S, SlidingWindowLimiter
 
 
 class FakeClock:
@@ -70,21 +70,26 @@ def test_limiter_rejects_bad_settings() -> None:
 
 def test_static_and_default_limits() -> None:
     limits = RateLimits(clock=FakeClock())
-    assert limits.endpoint(c.PATH_SET_LEVERAGE).limit == 10
-    assert limits.endpoint(c.PATH_POSITION_LIST).limit == 50
-    assert limits.endpoint("/v5/unknown").limit == DEFAULT_PRIVATE_LIMIT
-    assert limits.endpoint(c.PATH_SET_LEVERAGE) is limits.endpoint(c.PATH_SET_LEVERAGE)
+    assert limits.limit(c.PATH_SET_LEVERAGE) == 10
+    assert limits.limit(c.PATH_POSITION_LIST) == 50
+    assert limits.limit("/v5/unknown") == DEFAULT_PRIVATE_LIMIT
 
 
-def test_learn_from_headers() -> None:
+async def test_learn_from_headers() -> None:
     clock = FakeClock()
-    limits = RateLimits(clock=clock)
+    budget = InProcessBudget(clock=clock)
+    limits = RateLimits(clock=clock, budget=budget, ip_limit=None)
     path = "/v5/position/symbol-info"
+
+    def limiter() -> SlidingWindowLimiter:
+        return budget.limiter(limits.key(path), limits.limit(path), 1.0)
+
     limits.learn(path, {}, 0)  # no headers: nothing learned
-    assert limits.endpoint(path).limit == DEFAULT_PRIVATE_LIMIT
+    assert limits.limit(path) == DEFAULT_PRIVATE_LIMIT
     limits.learn(path, {"x-bapi-limit": "20", "x-bapi-limit-status": "19"}, 0)
-    assert limits.endpoint(path).limit == 20
-    assert limits.endpoint(path).reserve() == 0.0
+    assert limits.limit(path) == 20
+    assert (await limits.acquire(path, private=True)).waited == 0.0
+    assert limiter().limit == 20
     limits.learn(
         path,
         {
@@ -94,7 +99,7 @@ def test_learn_from_headers() -> None:
         },
         5_000,
     )
-    assert limits.endpoint(path).reserve() == pytest.approx(0.4)
+    assert limiter().reserve() == pytest.approx(0.4)
     limits.learn(
         path,
         {
@@ -104,9 +109,9 @@ def test_learn_from_headers() -> None:
         },
         0,
     )
-    assert limits.endpoint(path).reserve() == pytest.approx(MAX_BLOCK_S)
+    assert limiter().reserve() == pytest.approx(MAX_BLOCK_S)
     limits.learn(path, {"x-bapi-limit": "lots"}, 0)  # garbled: ignored
-    assert limits.endpoint(path).limit == 20
+    assert limits.limit(path) == 20
 
 
 @pytest.mark.looptime
@@ -114,17 +119,21 @@ async def test_ip_guard_paces_all_endpoints_together() -> None:
     loop = asyncio.get_running_loop()
     limits = RateLimits(ip_limit=4, ip_window=5.0)
     start = loop.time()
-    waits = await asyncio.gather(
+    tickets = await asyncio.gather(
         *(limits.acquire(f"/public/{i}", private=False) for i in range(9))
     )
+    waits = [t.waited for t in tickets]
     assert sorted(waits) == [0.0] * 4 + [5.0] * 4 + [10.0]
     assert loop.time() - start == pytest.approx(10.0)
 
 
 @pytest.mark.looptime
 async def test_acquire_waits_for_endpoint_then_ip() -> None:
-    limits = RateLimits(ip_limit=None)
-    waits = [await limits.acquire(c.PATH_SET_LEVERAGE, private=True) for _ in range(11)]
+    limits = RateLimits(ip_limit=None, listen=False)
+    waits = [
+        (await limits.acquire(c.PATH_SET_LEVERAGE, private=True)).waited
+        for _ in range(11)
+    ]
     assert waits[:10] == [0.0] * 10
     assert waits[10] == pytest.approx(1.05)
 
@@ -132,11 +141,15 @@ async def test_acquire_waits_for_endpoint_then_ip() -> None:
 @pytest.mark.looptime
 async def test_endpoint_pacing_can_be_turned_off_for_simulators() -> None:
     limits = RateLimits(ip_limit=3, pace_endpoints=False)
-    waits = [await limits.acquire(c.PATH_SET_LEVERAGE, private=True) for _ in range(4)]
+    waits = [
+        (await limits.acquire(c.PATH_SET_LEVERAGE, private=True)).waited
+        for _ in range(4)
+    ]
     assert waits[:3] == [0.0] * 3  # 3 > 10/s would be fine anyway: the IP guard
     assert waits[3] == pytest.approx(5.0)  # still applies, endpoint budgets do not
     paced = RateLimits(ip_limit=None)
     unpaced = RateLimits(ip_limit=None, pace_endpoints=False)
     for _ in range(20):
         await paced.acquire(c.PATH_SET_LEVERAGE, private=True)
-        assert await unpaced.acquire(c.PATH_SET_LEVERAGE, private=True) == 0.0
+        ticket = await unpaced.acquire(c.PATH_SET_LEVERAGE, private=True)
+        assert ticket.waited == 0.0

@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING
 from bybit_leverage._lazy import lazy_names
 
 if TYPE_CHECKING:
+    from bybit_leverage._budget import (
+        RateBudget,
+    )
     from bybit_leverage._config import (
         Limits,
         Retries,
@@ -26,6 +29,12 @@ if TYPE_CHECKING:
         REGIONAL_HOSTS,
         TESTNET,
         host_label,
+    )
+    from bybit_leverage._ratelimit import (
+        InProcessBudget,
+    )
+    from bybit_leverage._redis_budget import (
+        RedisBudget,
     )
     from bybit_leverage._signing import (
         Credentials,
@@ -158,6 +167,9 @@ _HOMES: dict[str, str] = {
     "sign_rsa": "_signing",
     "signature_payload": "_signing",
     "Limits": "_config",
+    "RateBudget": "_budget",
+    "InProcessBudget": "_ratelimit",
+    "RedisBudget": "_redis_budget",
     "Retries": "_config",
     "BatchPlan": "report",
     "BatchReport": "report",
@@ -266,6 +278,7 @@ __all__ = [
     "HedgeModeUnavailable",
     "IPNotAllowed",
     "IPRateLimited",
+    "InProcessBudget",
     "Instrument",
     "InstrumentCache",
     "InstrumentStatus",
@@ -299,7 +312,9 @@ __all__ = [
     "PositionLeverage",
     "PositionModeMismatch",
     "PositionModeNotModified",
+    "RateBudget",
     "RateLimitError",
+    "RedisBudget",
     "RefusedLocally",
     "RequestFailed",
     "RequestTimeout",

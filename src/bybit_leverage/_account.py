@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Final
 
@@ -47,10 +48,20 @@ class AccountCache:
         api: The endpoint floor.
         host: How errors name the host (``"testnet"``, a URL, ...).
         ttl: Seconds a profile is trusted.
+        on_profile: Called with each profile read (the rate budget learns the
+            UID from it).
     """
 
-    def __init__(self, api: BybitApi, host: str, *, ttl: float = ACCOUNT_TTL) -> None:
+    def __init__(
+        self,
+        api: BybitApi,
+        host: str,
+        *,
+        ttl: float = ACCOUNT_TTL,
+        on_profile: Callable[[AccountProfile], object] | None = None,
+    ) -> None:
         self._api = api
+        self._on_profile = on_profile
         self._host = host
         self._ttl = ttl
         self._profile: AccountProfile | None = None
@@ -86,6 +97,8 @@ class AccountCache:
                 raise
             self._failure = None
             self._read_at = now
+            if self._on_profile is not None:
+                self._on_profile(self._profile)
             return self._profile
 
     async def _read(self, tally: Tally | None) -> AccountProfile:

@@ -79,6 +79,9 @@ class Limits:
             600); ``None`` turns the guard off.
         pace_endpoints: Whether private calls wait for their endpoint's
             per-account budget (10/s for set-leverage).
+        listen: Whether the client reads from ``X-Bapi-Limit-Status`` how much
+            of the account's window other processes used, and leaves it to
+            them (see docs/fleets.md). Off, each process paces as if alone.
 
     ``Limits.OFF`` (both off) is only for a simulator whose own limits are off,
     e.g. to measure CPU: against Bybit it earns 10006 answers, which are then
@@ -89,6 +92,7 @@ class Limits:
         default=DEFAULT_IP_BUDGET, validator=_positive_or_none
     )
     pace_endpoints: bool = True
+    listen: bool = True
 
     OFF: ClassVar[Limits]
 

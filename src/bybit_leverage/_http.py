@@ -18,9 +18,11 @@ from typing import Final
 from attrs import define
 
 from bybit_leverage import _constants as c
+from bybit_leverage._budget import RateBudget
 from bybit_leverage._clock import ServerClock, system_now_ms
 from bybit_leverage._config import Limits, Retries
-from bybit_leverage._ratelimit import RateLimits
+from bybit_leverage._hosts import host_label
+from bybit_leverage._ratelimit import RateLimits, Ticket
 from bybit_leverage._retry import backoff_delay, rate_limit_delay, should_retry
 from bybit_leverage._signing import Credentials, auth_headers
 from bybit_leverage._wire import (
@@ -102,6 +104,7 @@ class RequestCore:
         timeout: Seconds allowed for one attempt.
         retries: Attempts and deadline per call.
         limits: The IP budget and per-endpoint pacing.
+        budget: Where per-endpoint budgets are booked (in-process by default).
         now_ms: The local wall clock in epoch ms.
         resync_interval: Seconds after which the server-time offset is remeasured.
         rand: Random source for backoff jitter.
@@ -120,6 +123,7 @@ class RequestCore:
         now_ms: Callable[[], int] = system_now_ms,
         resync_interval: float,
         rand: Callable[[], float] = random.random,
+        budget: RateBudget | None = None,
     ) -> None:
         self._base_url = base_url
         self._credentials = credentials
@@ -130,7 +134,12 @@ class RequestCore:
         self._rand = rand
         self._closed = False
         self.limits = RateLimits(
-            ip_limit=limits.ip_budget, pace_endpoints=limits.pace_endpoints
+            ip_limit=limits.ip_budget,
+            pace_endpoints=limits.pace_endpoints,
+            budget=budget,
+            listen=limits.listen,
+            environment=host_label(base_url),
+            api_key=None if credentials is None else credentials.api_key,
         )
         self.clock = ServerClock(
             self._fetch_server_ms, now_ms=now_ms, resync_interval=resync_interval
@@ -197,14 +206,15 @@ class RequestCore:
             if signed:  # its own request retries on its own; failures end the call
                 await self.clock.ensure_synced()
             try:
-                queued += await self.limits.acquire(path, private=signed)
+                ticket = await self.limits.acquire(path, private=signed)
+                queued += ticket.waited
                 if self._closed:
                     raise ClientClosed()
                 if tally is not None:
                     tally.sent += 1
                     if tally.on_send is not None:
                         tally.on_send()
-                return await self._attempt(method, path, params, signed, accept)
+                return await self._attempt(method, path, params, signed, accept, ticket)
             except BybitError as exc:
                 if tally is not None and _fate_unknown(exc):
                     tally.uncertain = True
@@ -215,7 +225,7 @@ class RequestCore:
                         exc.reset_at_ms, self.clock.server_now_ms()
                     )
                     # Everyone sharing this endpoint waits too, not just us.
-                    self.limits.endpoint(path).block_for(delay)
+                    await self.limits.block(path, delay)
                 else:
                     failures += 1
                     if failures >= self._retries.max_attempts:
@@ -278,13 +288,25 @@ class RequestCore:
         params: Mapping[str, str],
         signed: bool,
         accept: frozenset[int],
+        ticket: Ticket,
     ) -> Envelope:
         """One attempt: build and sign, send, map the answer."""
-        response = await self._transport.send(self._build(method, path, params, signed))
-        return self._map(response, path, signed, accept)
+        try:
+            response = await self._transport.send(
+                self._build(method, path, params, signed)
+            )
+            return self._map(response, path, signed, accept, ticket)
+        finally:  # whatever the answer was, or none: those waiting on it go on
+            if signed:
+                self.limits.answered(path, ticket)
 
     def _map(
-        self, response: HTTPResponse, path: str, signed: bool, accept: frozenset[int]
+        self,
+        response: HTTPResponse,
+        path: str,
+        signed: bool,
+        accept: frozenset[int],
+        ticket: Ticket,
     ) -> Envelope:
         status = response.status
         if status != 200:
@@ -293,9 +315,15 @@ class RequestCore:
                 raise IPRateLimited(status, path, text)
             raise HTTPStatusError(status, path, text)
         envelope = parse_envelope(decode_json(response.body, path), path)
-        if signed:
-            self.limits.learn(path, response.headers, self.clock.server_now_ms())
         code = envelope.ret_code
+        if signed:
+            self.limits.learn(
+                path,
+                response.headers,
+                self.clock.server_now_ms(),
+                ticket,
+                refused=code == c.TOO_MANY_VISITS,
+            )
         if code and code not in accept:
             reset = (
                 _int_header(response.headers, "x-bapi-limit-reset-timestamp")

@@ -1,35 +1,39 @@
-"""Request pacing: rolling-window limiters per endpoint and per IP.
+"""Request pacing: per-account endpoint budgets, the IP guard, and what headers say.
 
-Bybit counts requests in a *rolling* window (one second per endpoint and account,
-five seconds per IP). A token bucket refills continuously, so after a burst it
-lets a request through every ``1/rate`` seconds and the rolling window overflows
-(11 requests inside one second at 10/s). A sliding-window log cannot overflow: a
-request may start only once the request ``limit`` places before it is a full
-window old.
+:class:`RateLimits` is what one client holds. For a private request it names the
+endpoint's budget (environment, account, path: ``_budget.budget_key``), asks the
+budget for a start, and afterwards tells it what the answer's ``X-Bapi-Limit*``
+headers said; it learns each endpoint's limit from ``X-Bapi-Limit``; and it
+keeps every request, public or private, under the client's own per-IP budget.
 
-Waiting is a reservation, not a poll: each caller is given the earliest start
-time the window allows, records it, and sleeps once until then. Reservations are
-handed out in call order, so callers are served first come, first served, and
-the limiter is shared safely by every task of the client (one event loop).
+Where the bookkeeping lives is the budget's business (``_budget.RateBudget``):
+:class:`InProcessBudget` here (the default: a ``_window.SlidingWindowLimiter``
+per key), or ``_redis_budget.RedisBudget``, which a fleet of processes shares.
+
+``X-Bapi-Limit-Status`` counts what the whole account has left. :class:`RateLimits`
+remembers the requests it sent, so it can tell how many of the counted ones were
+not its own: the ``others`` of each :class:`~bybit_leverage._budget.Sighting`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Final
 
-from bybit_leverage import _constants as c
+from attrs import define, frozen
 
-__all__ = ["RateLimits", "SlidingWindowLimiter"]
+from bybit_leverage import _constants as c
+from bybit_leverage._budget import RateBudget, Sighting, account_label, budget_key
+from bybit_leverage._window import WINDOW_MARGIN_S, SlidingWindowLimiter
+
+__all__ = ["IP_BUDGET", "InProcessBudget", "RateLimits", "Ticket"]
 
 logger = logging.getLogger(__name__)
 
-#: Extra spacing added to every window: network jitter can bring two requests
-#: closer together on arrival than they were when sent.
-WINDOW_MARGIN_S: Final = 0.05
 #: Per-endpoint limit for private endpoints whose limit is not known yet.
 DEFAULT_PRIVATE_LIMIT: Final = 10
 #: Known per-account limits (requests per second), until headers say otherwise.
@@ -38,88 +42,112 @@ STATIC_LIMITS: Final[Mapping[str, int]] = {
     c.PATH_POSITION_LIST: c.POSITION_LIST_LIMIT_PER_S,
     c.PATH_ACCOUNT_INFO: c.ACCOUNT_INFO_LIMIT_PER_S,
 }
+#: The window Bybit counts an endpoint's per-account limit in (seconds).
+ENDPOINT_WINDOW_S: Final = 1.0
 #: The client's own per-IP budget: well under Bybit's 600 per 5 s, whose penalty
 #: is a ten-minute ban.
 IP_BUDGET: Final = 500
-#: Never park an endpoint longer than this on the word of one header.
-MAX_BLOCK_S: Final = 10.0
+#: Requests sent this close together may reach the exchange in either order.
+_SAME_TIME_S: Final = 0.02
+#: How long the client remembers which requests it sent (seconds): answers that
+#: take longer tell nothing about the current window.
+_SENT_MEMORY_S: Final = 5.0
 
 
-class SlidingWindowLimiter:
-    """At most ``limit`` starts in any ``window`` seconds, first come first served.
+class InProcessBudget:
+    """The default budget: one :class:`SlidingWindowLimiter` per key, in memory.
+
+    It serves every task of one event loop, and every client of the process it is
+    given to (``BybitClient(budget=...)``): two clients with keys of one UID then
+    share their account's windows. It knows nothing of other processes beyond
+    what the exchange's headers tell (see :meth:`observe`).
 
     Args:
-        limit: Requests allowed per window.
-        window: The window in seconds (the margin is added on top).
         clock: Monotonic seconds; defaults to the running loop's ``time()``.
         margin: Extra seconds added to each window.
+        listen: Follow the exchange's counts of what others used (see
+            :class:`SlidingWindowLimiter`).
+        rand: Random source for the spread of retries after a 10006.
+        share: The part of each limit this budget uses itself, at most (a
+            fallback's conservative share while the shared budget is away).
     """
-
-    __slots__ = ("_blocked_until", "_clock", "_limit", "_slots", "_span")
 
     def __init__(
         self,
-        limit: int,
-        window: float,
         *,
         clock: Callable[[], float] | None = None,
         margin: float = WINDOW_MARGIN_S,
+        listen: bool = True,
+        rand: Callable[[], float] = random.random,
+        share: float = 1.0,
     ) -> None:
-        if limit < 1 or window <= 0:
-            raise ValueError(f"need limit >= 1 and window > 0, got {limit}/{window}")
-        self._limit = limit
-        self._span = window + margin
         self._clock = clock
-        # Start times of the last `limit` reservations, oldest first (non-decreasing).
-        self._slots: deque[float] = deque(maxlen=limit)
-        self._blocked_until = 0.0
+        self._share = share
+        self._margin = margin
+        self._listen = listen
+        self._rand = rand
+        self._limiters: dict[str, SlidingWindowLimiter] = {}
 
-    @property
-    def limit(self) -> int:
-        """Requests allowed per window."""
-        return self._limit
+    def limiter(self, key: str, limit: int, window: float) -> SlidingWindowLimiter:
+        """The limiter of ``key``, made on first use, with ``limit`` applied."""
+        found = self._limiters.get(key)
+        if found is None:
+            found = SlidingWindowLimiter(
+                limit,
+                window,
+                clock=self._clock,
+                margin=self._margin,
+                listen=self._listen,
+                rand=self._rand,
+                share=self._share,
+            )
+            self._limiters[key] = found
+        else:
+            found.set_limit(limit)
+        return found
 
-    def _now(self) -> float:
-        if self._clock is not None:
-            return self._clock()
-        return asyncio.get_running_loop().time()
-
-    def set_limit(self, limit: int) -> None:
-        """Change the limit (as learned from ``X-Bapi-Limit``), keeping history."""
-        if limit < 1 or limit == self._limit:
-            return
-        logger.debug("rate limit changed from %d to %d", self._limit, limit)
-        self._limit = limit
-        self._slots = deque(self._slots, maxlen=limit)
-
-    def block_for(self, seconds: float) -> None:
-        """Start nothing for ``seconds`` (the server said the window is spent)."""
-        if seconds > 0:
-            self._blocked_until = max(self._blocked_until, self._now() + seconds)
-
-    def reserve(self) -> float:
-        """Reserve the earliest allowed start and return the seconds until it."""
-        now = self._now()
-        start = now if now > self._blocked_until else self._blocked_until
-        slots = self._slots
-        if len(slots) == self._limit:
-            earliest = slots[0] + self._span
-            if earliest > start:
-                start = earliest
-        slots.append(start)
-        return start - now
-
-    async def acquire(self) -> float:
-        """Wait until a request may start; return the seconds waited."""
-        delay = self.reserve()
-        if delay > 0:
-            await asyncio.sleep(delay)
-            return delay
+    async def reserve(self, key: str, limit: int, window: float) -> float:
+        """Wait for ``key``'s window to let a request start; nothing is left to wait."""
+        await self.limiter(key, limit, window).take()
         return 0.0
+
+    async def block(self, key: str, seconds: float) -> None:
+        """Start nothing on ``key`` for ``seconds``."""
+        found = self._limiters.get(key)
+        if found is not None:
+            found.block_for(seconds)
+
+    def observe(self, key: str, sighting: Sighting) -> None:
+        """Tell ``key``'s limiter what an answer said (see its ``heard``)."""
+        found = self._limiters.get(key)
+        if found is not None:
+            found.heard(sighting)
+
+
+@frozen
+class Ticket:
+    """One admitted request, as :meth:`RateLimits.acquire` let it go.
+
+    Attributes:
+        waited: Seconds spent waiting for the budgets.
+        started_at: Loop time at which it was let go.
+        seq: Its place among this client's requests to the endpoint.
+    """
+
+    waited: float
+    started_at: float
+    seq: int = 0
+
+
+@define
+class _Sent:
+    at: float
+    seq: int
+    counted: bool = True  # False once the exchange refused it (10006): no slot used
 
 
 class RateLimits:
-    """The limiters one client shares: one per private endpoint, one per IP.
+    """The pacing one client applies: per-endpoint budgets and the IP guard.
 
     Args:
         ip_limit: Requests per ``ip_window`` across all endpoints; ``None`` turns
@@ -128,9 +156,26 @@ class RateLimits:
         clock: Monotonic seconds; defaults to the running loop's ``time()``.
         pace_endpoints: ``False`` starts private requests without waiting for
             their endpoint's budget (for simulators with their limits off only).
+        budget: Where endpoint budgets are booked (a new
+            :class:`InProcessBudget` by default).
+        listen: Whether to count the requests others made on the account, from
+            ``X-Bapi-Limit-Status``, and leave their slots to them.
+        environment: Names the exchange environment in budget keys.
+        api_key: Names the account in budget keys until its UID is known.
     """
 
-    __slots__ = ("_clock", "_endpoints", "_ip", "_pace")
+    __slots__ = (
+        "_account",
+        "_api_key",
+        "_budget",
+        "_clock",
+        "_environment",
+        "_ip",
+        "_limits",
+        "_listen",
+        "_pace",
+        "_sent",
+    )
 
     def __init__(
         self,
@@ -139,63 +184,153 @@ class RateLimits:
         ip_window: float = c.IP_WINDOW_S,
         clock: Callable[[], float] | None = None,
         pace_endpoints: bool = True,
+        budget: RateBudget | None = None,
+        listen: bool = True,
+        environment: str = "",
+        api_key: str | None = None,
     ) -> None:
         self._clock = clock
         self._pace = pace_endpoints
+        self._listen = listen
+        self._budget: RateBudget = budget or InProcessBudget(clock=clock, listen=listen)
         self._ip = (
             None
             if ip_limit is None
             else SlidingWindowLimiter(ip_limit, ip_window, clock=clock, margin=0.0)
         )
-        self._endpoints: dict[str, SlidingWindowLimiter] = {}
+        self._limits: dict[str, int] = {}
+        self._sent: dict[str, deque[_Sent]] = {}
+        self._environment = environment
+        self._api_key = api_key
+        self._account = account_label(None, api_key)
 
-    def endpoint(self, path: str) -> SlidingWindowLimiter:
-        """The per-account limiter of a private endpoint (created on first use)."""
-        limiter = self._endpoints.get(path)
-        if limiter is None:
-            limit = STATIC_LIMITS.get(path, DEFAULT_PRIVATE_LIMIT)
-            limiter = SlidingWindowLimiter(limit, 1.0, clock=self._clock)
-            self._endpoints[path] = limiter
-        return limiter
+    @property
+    def budget(self) -> RateBudget:
+        """Where this client books its endpoint budgets."""
+        return self._budget
 
-    async def acquire(self, path: str, *, private: bool) -> float:
+    def set_account(self, uid: int | None) -> None:
+        """Name the account by its UID from now on (``None``: keep the key's name)."""
+        if uid is not None:
+            self._account = account_label(uid, self._api_key)
+
+    def key(self, path: str) -> str:
+        """The budget key of a private endpoint on this client's account."""
+        return budget_key(self._environment, self._account, path)
+
+    def limit(self, path: str) -> int:
+        """A private endpoint's per-account limit: learned, static or the default."""
+        return self._limits.get(path, STATIC_LIMITS.get(path, DEFAULT_PRIVATE_LIMIT))
+
+    def _now(self) -> float:
+        if self._clock is not None:
+            return self._clock()
+        return asyncio.get_running_loop().time()
+
+    async def acquire(self, path: str, *, private: bool) -> Ticket:
         """Wait for the endpoint's budget (private only), then the IP's.
 
         Returns:
-            The seconds spent waiting.
+            The ticket of the admitted request (the seconds it waited included).
         """
-        waited = 0.0
+        begun = self._now()
         if private and self._pace:
-            waited += await self.endpoint(path).acquire()
+            delay = await self._budget.reserve(
+                self.key(path), self.limit(path), ENDPOINT_WINDOW_S
+            )
+            if delay > 0:
+                await asyncio.sleep(delay)
         if self._ip is not None:
-            waited += await self._ip.acquire()
-        return waited
+            await self._ip.acquire()
+        now = self._now()
+        waited = now - begun
+        if not private:
+            return Ticket(waited, now)
+        sent = self._sent.setdefault(path, deque())
+        while sent and sent[0].at < now - _SENT_MEMORY_S:
+            sent.popleft()
+        seq = sent[-1].seq + 1 if sent else 1
+        sent.append(_Sent(now, seq))
+        return Ticket(waited, now, seq)
+
+    def answered(self, path: str, ticket: Ticket) -> None:
+        """The request of ``ticket`` is over (answered, failed or cancelled)."""
+        if self._pace:
+            self._budget.observe(self.key(path), Sighting(ticket.started_at, None))
+
+    async def block(self, path: str, seconds: float) -> None:
+        """Start nothing on the endpoint for ``seconds`` (after a 10006)."""
+        if self._pace:
+            await self._budget.block(self.key(path), seconds)
+
+    def _own(self, path: str, ticket: Ticket, *, refused: bool) -> int:
+        """This client's requests the exchange may have counted when ``ticket`` arrived.
+
+        Requests sent at about the same time may arrive in either order: they
+        count as ours, so that a client alone never mistakes itself for another.
+        """
+        since = ticket.started_at - ENDPOINT_WINDOW_S
+        until = ticket.started_at + _SAME_TIME_S
+        own = 0
+        for sent in self._sent.get(path, ()):
+            if sent.seq == ticket.seq and refused:
+                sent.counted = False
+            if since < sent.at <= until and sent.counted:
+                own += 1
+        return own
 
     def learn(
         self,
         path: str,
         headers: Mapping[str, str],
         server_now_ms: int,
+        ticket: Ticket | None = None,
+        *,
+        refused: bool = False,
     ) -> None:
         """Update a private endpoint's budget from Bybit's ``X-Bapi-Limit*`` headers.
 
         ``headers`` is looked up by lower-case name (as a transport returns them).
 
-        ``X-Bapi-Limit`` replaces the static limit. When ``X-Bapi-Limit-Status``
-        says nothing is left (another program may share the key), the endpoint
-        starts nothing until ``X-Bapi-Limit-Reset-Timestamp``.
+        ``X-Bapi-Limit`` replaces the static limit. ``X-Bapi-Limit-Status`` (what
+        the account has left) less what this client sent in the window is what
+        others used: with ``listen`` on, the budget leaves that much to them.
+        When nothing is left, the endpoint starts nothing until
+        ``X-Bapi-Limit-Reset-Timestamp``.
+
+        Args:
+            path: The endpoint.
+            headers: The answer's headers, by lower-case name.
+            server_now_ms: The server's time now, as the client estimates it.
+            ticket: The answered request's ticket.
+            refused: Whether the answer was 10006 (the request used no slot).
         """
         raw_limit = headers.get("x-bapi-limit")
         if raw_limit is None:
             return
-        limiter = self.endpoint(path)
         try:
-            limiter.set_limit(int(raw_limit))
-            if int(headers.get("x-bapi-limit-status", "1")) > 0:
-                return
+            limit = int(raw_limit)
+            remaining = int(headers.get("x-bapi-limit-status", "1"))
             reset = headers.get("x-bapi-limit-reset-timestamp")
-            if reset is not None:
-                wait = (int(reset) - server_now_ms) / 1000
-                limiter.block_for(min(wait, MAX_BLOCK_S))
+            reset_in = (
+                (int(reset) - server_now_ms) / 1000
+                if remaining <= 0 and reset is not None
+                else None
+            )
         except ValueError:  # a garbled header must not fail a request that succeeded
             logger.debug("ignoring malformed rate limit headers on %s", path)
+            return
+        if limit >= 1:
+            self._limits[path] = limit
+        if not self._pace:
+            return
+        others = 0
+        at = self._now() if ticket is None else ticket.started_at
+        if self._listen and ticket is not None:
+            used = limit - max(remaining, 0)
+            others = max(0, used - self._own(path, ticket, refused=refused))
+            if others:
+                logger.debug("%s: %d of %d used by others", path, others, limit)
+        self._budget.observe(
+            self.key(path), Sighting(at, others, reset_in, refused=refused)
+        )

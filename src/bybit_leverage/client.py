@@ -20,6 +20,7 @@ from bybit_leverage import _constants as c
 from bybit_leverage._account import AccountCache
 from bybit_leverage._aiohttp import AiohttpTransport
 from bybit_leverage._api import BybitApi
+from bybit_leverage._budget import RateBudget
 from bybit_leverage._client_reads import ClientReads
 from bybit_leverage._clock import RESYNC_INTERVAL_S, system_now_ms
 from bybit_leverage._config import (
@@ -40,6 +41,7 @@ from bybit_leverage._setter import OnRiskLimit, ProgressCallback
 from bybit_leverage.cache import DEFAULT_TTL, InstrumentCache
 from bybit_leverage.errors import (
     ClientClosed,
+    ConfigurationError,
 )
 from bybit_leverage.journal import BatchJournal
 from bybit_leverage.leverage import LeverageLike, SnapPolicy
@@ -57,6 +59,7 @@ from bybit_leverage.report import (
 if TYPE_CHECKING:
     import aiohttp
 
+    from bybit_leverage._redis_budget import RedisBudget
     from bybit_leverage.transport import Transport
 
 __all__ = ["BybitClient"]
@@ -67,6 +70,21 @@ _NO_KEYS: Final = (
     "setting leverage needs keys: pass api_key and api_secret "
     "(or private_key) to BybitClient"
 )
+
+
+def _redis_budget(url: str) -> RedisBudget:
+    """A Redis budget for ``url`` (``redis`` is imported only here).
+
+    Raises:
+        ConfigurationError: ``redis`` is not installed or the URL is not one.
+    """
+    try:
+        from bybit_leverage._redis_budget import RedisBudget
+
+        return RedisBudget.from_url(url)
+    except (ImportError, ValueError) as exc:
+        # The message names what is wrong, never the URL (it may hold a password).
+        raise ConfigurationError(f"budget: cannot use this Redis URL: {exc}") from None
 
 
 class BybitClient(ClientReads):
@@ -92,6 +110,11 @@ class BybitClient(ClientReads):
         retries: Attempts and deadline per call (:class:`Retries`).
         limits: Pacing (:class:`Limits`); ``Limits.OFF`` only for a simulator
             whose limits are off.
+        budget: Where the per-account endpoint budgets are booked: a
+            :class:`RedisBudget` (or any :class:`RateBudget`) shared with other
+            clients, processes and hosts, borrowed and never closed; or a
+            ``redis://`` URL, for a :class:`RedisBudget` this client makes and
+            closes. Default: an in-process budget of this client's own.
         now_ms: The local wall clock in epoch ms (inject a fake in tests).
         time_resync_interval: Seconds after which the server-time offset is
             measured again.
@@ -103,7 +126,8 @@ class BybitClient(ClientReads):
 
     Raises:
         ConfigurationError: Inconsistent keys, a non-https URL to a remote host,
-            or a setting that is not a finite positive number.
+            a setting that is not a finite positive number, or a budget URL
+            that is not one (or ``redis`` is not installed).
     """
 
     def __init__(
@@ -128,6 +152,7 @@ class BybitClient(ClientReads):
         retry_deadline: float = 30.0,
         ip_limit: int | None = DEFAULT_IP_BUDGET,
         pace_endpoints: bool = True,
+        budget: RateBudget | str | None = None,
     ) -> None:
         for name, value in (
             ("recv_window", recv_window),
@@ -143,6 +168,9 @@ class BybitClient(ClientReads):
         credentials = make_credentials(
             api_key, api_secret, private_key, private_key_password
         )
+        self._own_budget: RedisBudget | None = None
+        if isinstance(budget, str):
+            budget = self._own_budget = _redis_budget(budget)
         self._core = RequestCore(
             base_url=self._base_url,
             credentials=credentials,
@@ -154,17 +182,27 @@ class BybitClient(ClientReads):
             now_ms=now_ms,
             resync_interval=time_resync_interval,
             rand=rand,
+            budget=budget,
         )
         self._api = api = BybitApi(self._core)
         self._key_hint = f"{credentials.api_key[:4]}…" if credentials else None
         self.instruments = InstrumentCache(api.fetch_instruments, ttl=cache_ttl)
         """The client's instrument cache (``invalidate()`` forces a refetch)."""
-        self._account = AccountCache(api, host_label(self._base_url))
+        self._account = AccountCache(
+            api,
+            host_label(self._base_url),
+            on_profile=lambda profile: self._core.limits.set_account(profile.uid),
+        )
         reader = LeverageReader(api)
         self._planner = Planner(
             self.instruments, self._account if credentials else None, reader
         )
         self._executor = Executor(api, self._account, reader)
+
+    @property
+    def budget(self) -> RateBudget:
+        """Where this client books its per-account rate budgets."""
+        return self._core.limits.budget
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
@@ -177,6 +215,13 @@ class BybitClient(ClientReads):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the client; its own session and budget once, borrowed ones never."""
+        await super().aclose()
+        if self._own_budget is not None:
+            budget, self._own_budget = self._own_budget, None
+            await budget.aclose()
 
     # -- setting leverage ----------------------------------------------------------
 

@@ -139,4 +139,6 @@ def make_client(args: argparse.Namespace) -> BybitClient:
         private_key=private_key,
         private_key_password=passphrase,
         base_url=base_url(args, env),
+        # A Redis URL: the client makes the shared budget and closes it.
+        budget=getattr(args, "redis", None) or env.get("BYBIT_LEVERAGE_REDIS"),
     )

@@ -101,6 +101,15 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
+def _add_budget(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        help="share each account's rate budget with every process using this "
+        "Redis (redis://host:port/db); also BYBIT_LEVERAGE_REDIS",
+    )
+
+
 def configure_simulator(parser: argparse.ArgumentParser) -> None:
     """Add ``simulate``'s flags: the simulator's own (loaded only when used)."""
     from bybit_leverage.simulator import configure_parser
@@ -133,11 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="show what would change; writes nothing")
     _add_targets(plan)
     _add_connection(plan)
+    _add_budget(plan)
     plan.set_defaults(handler=cmd.cmd_plan)
 
     set_ = commands.add_parser("set", help="set leverage")
     _add_targets(set_)
     _add_connection(set_)
+    _add_budget(set_)
     set_.add_argument(
         "--yes", "-y", action="store_true", help="do not ask for confirmation"
     )
