@@ -153,3 +153,39 @@ async def test_endpoint_pacing_can_be_turned_off_for_simulators() -> None:
         await paced.acquire(c.PATH_SET_LEVERAGE, private=True)
         ticket = await unpaced.acquire(c.PATH_SET_LEVERAGE, private=True)
         assert ticket.waited == 0.0
+
+
+@pytest.mark.looptime
+async def test_a_window_full_of_our_own_requests_does_not_block_until_its_reset() -> (
+    None
+):
+    # The reset Bybit names is when it saw our oldest request arrive, a one-way
+    # trip after we sent it: our own log knows when the window rolls.
+    loop = asyncio.get_running_loop()
+    path = c.PATH_SET_LEVERAGE
+
+    def headers(remaining: int) -> dict[str, str]:
+        return {
+            "x-bapi-limit": "10",
+            "x-bapi-limit-status": str(remaining),
+            "x-bapi-limit-reset-timestamp": "1030",  # 1.03 s after the first
+        }
+
+    async def eleventh(limits: RateLimits, ours: int) -> float:
+        first = await limits.acquire(path, private=True)
+        limits.learn(path, headers(9), 0, first)  # the first went alone: answered
+        tickets = [await limits.acquire(path, private=True) for _ in range(ours - 1)]
+        await asyncio.sleep(0.02)
+        limits.learn(path, headers(0), 20, (tickets or [first])[-1])
+        await limits.acquire(path, private=True)
+        return loop.time()
+
+    began = loop.time()
+    alone = await eleventh(RateLimits(ip_limit=None), 10)
+    # Our own window rolls 1 s + the learned margin (round trips 0 and 20 ms
+    # apart: 20 ms + 5 ms) after the first start, before the named reset (1.03).
+    assert alone - began == pytest.approx(1.025)
+    began = loop.time() + 5  # a fresh account, with others in its window
+    await asyncio.sleep(5)
+    shared = await eleventh(RateLimits(ip_limit=None), 1)
+    assert shared - began >= 1.03 - 0.02

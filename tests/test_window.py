@@ -8,8 +8,10 @@ import pytest
 
 from bybit_leverage._budget import Sighting
 from bybit_leverage._window import (
+    MIN_MARGIN_S,
     PROBE_TIMEOUT_S,
     SLACK_DECAY_S,
+    WINDOW_MARGIN_S,
     SlidingWindowLimiter,
 )
 
@@ -22,9 +24,9 @@ class FakeClock:
         return self.now
 
 
-def listening(clock: FakeClock, **options: float) -> SlidingWindowLimiter:
+def listening(clock: FakeClock, share: float = 1.0) -> SlidingWindowLimiter:
     return SlidingWindowLimiter(
-        10, 1.0, clock=clock, margin=0.0, listen=True, rand=lambda: 0.5, **options
+        10, 1.0, clock=clock, margin=0.0, listen=True, rand=lambda: 0.5, share=share
     )
 
 
@@ -182,3 +184,37 @@ def test_a_share_caps_ours_and_others_count_against_the_whole() -> None:
     assert sum(t < 102.0 for t in starts(limiter, clock, 6)) == 2
     limiter.set_limit(4)
     assert limiter.limit == 4
+
+
+def test_the_margin_is_learned_from_the_spread_of_round_trips() -> None:
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter(10, 1.0, clock=clock, learn=True)
+    assert limiter.span == pytest.approx(1.0 + WINDOW_MARGIN_S)  # nothing seen yet
+    for rtt in (0.020, 0.022, 0.021):
+        limiter.heard(Sighting(clock.now - rtt, others=0))
+    # Slowest less fastest (2 ms), plus the least margin.
+    assert limiter.span == pytest.approx(1.0 + 0.002 + MIN_MARGIN_S)
+    assert starts(limiter, clock, 11)[-1] == pytest.approx(100.0 + 1.007)
+    limiter.heard(Sighting(clock.now - 0.5, others=0))  # a slow one: never past max
+    assert limiter.span == pytest.approx(1.0 + WINDOW_MARGIN_S)
+    fixed = SlidingWindowLimiter(10, 1.0, clock=clock)
+    fixed.heard(Sighting(clock.now - 0.02, others=0))
+    fixed.heard(Sighting(clock.now - 0.02, others=0))
+    assert fixed.span == pytest.approx(1.0 + WINDOW_MARGIN_S)
+
+
+@pytest.mark.looptime
+async def test_a_learned_margin_wakes_the_head_to_start_sooner() -> None:
+    loop = asyncio.get_running_loop()
+    limiter = SlidingWindowLimiter(1, 1.0, learn=True)
+    await limiter.take()  # at 0.0; the next may start at 1.05 as far as known
+
+    async def learn() -> None:
+        await asyncio.sleep(0.5)
+        for at in (0.48, 0.479):  # two round trips, 1 ms apart
+            limiter.heard(Sighting(at, others=0))
+
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(learn())
+        await limiter.take()
+    assert loop.time() == pytest.approx(1.0 + 0.001 + MIN_MARGIN_S)

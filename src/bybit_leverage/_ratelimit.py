@@ -64,7 +64,9 @@ class InProcessBudget:
 
     Args:
         clock: Monotonic seconds; defaults to the running loop's ``time()``.
-        margin: Extra seconds added to each window.
+        margin: Extra seconds added to each window (at most, with ``learn``).
+        learn: Learn the margin from the spread of round trips (see
+            :class:`SlidingWindowLimiter`).
         listen: Follow the exchange's counts of what others used (see
             :class:`SlidingWindowLimiter`).
         rand: Random source for the spread of retries after a 10006.
@@ -77,6 +79,7 @@ class InProcessBudget:
         *,
         clock: Callable[[], float] | None = None,
         margin: float = WINDOW_MARGIN_S,
+        learn: bool = True,
         listen: bool = True,
         rand: Callable[[], float] = random.random,
         share: float = 1.0,
@@ -84,6 +87,7 @@ class InProcessBudget:
         self._clock = clock
         self._share = share
         self._margin = margin
+        self._learn = learn
         self._listen = listen
         self._rand = rand
         self._limiters: dict[str, SlidingWindowLimiter] = {}
@@ -97,6 +101,7 @@ class InProcessBudget:
                 window,
                 clock=self._clock,
                 margin=self._margin,
+                learn=self._learn,
                 listen=self._listen,
                 rand=self._rand,
                 share=self._share,
@@ -331,6 +336,11 @@ class RateLimits:
             others = max(0, used - self._own(path, ticket, refused=refused))
             if others:
                 logger.debug("%s: %d of %d used by others", path, others, limit)
+            elif not refused:
+                # A window full of our own requests is what our log already
+                # keeps; its reset (when the exchange saw our oldest arrive, a
+                # one-way trip after we sent it) would cost that trip again.
+                reset_in = None
         self._budget.observe(
             self.key(path), Sighting(at, others, reset_in, refused=refused)
         )

@@ -46,8 +46,13 @@ __all__ = ["WINDOW_MARGIN_S", "SlidingWindowLimiter"]
 logger = logging.getLogger(__name__)
 
 #: Extra spacing added to every window: network jitter can bring two requests
-#: closer together on arrival than they were when sent.
+#: closer together on arrival than they were when sent. This is the margin
+#: until round trips have been seen, and the most a learned margin may be.
 WINDOW_MARGIN_S: Final = 0.05
+#: The least margin a learned one may be (clock ticks, scheduling).
+MIN_MARGIN_S: Final = 0.005
+#: Round trips remembered to learn the margin from.
+_RTT_SAMPLES: Final = 32
 #: Never park an endpoint longer than this on the word of one header.
 MAX_BLOCK_S: Final = 10.0
 #: After others were seen on the account, spread requests out for this long.
@@ -84,7 +89,13 @@ class SlidingWindowLimiter:
         limit: Requests allowed per window.
         window: The window in seconds (the margin is added on top).
         clock: Monotonic seconds; defaults to the running loop's ``time()``.
-        margin: Extra seconds added to each window.
+        margin: Extra seconds added to each window, at most. With ``learn``,
+            the margin becomes the spread of the round trips seen lately
+            (slowest less fastest, at least :data:`MIN_MARGIN_S`): two
+            requests can reach the exchange closer together than they were
+            sent by at most how much more one waited on the way than the
+            other, and the spread of round trips bounds that.
+        learn: Learn the margin from round trips (see ``margin``).
         listen: Follow what :meth:`heard` reports.
         rand: Random source for the spread of retries after a refusal.
         share: The part of ``limit`` this limiter may use itself, at most
@@ -96,19 +107,23 @@ class SlidingWindowLimiter:
         "_cap",
         "_changed",
         "_clock",
+        "_learn",
         "_limit",
         "_listen",
+        "_margin",
         "_missed_at",
         "_misses",
         "_others",
         "_probe_at",
         "_rand",
+        "_rtts",
         "_share",
         "_shared_until",
         "_sighted_at",
         "_slots",
         "_span",
         "_turn",
+        "_window",
     )
 
     def __init__(
@@ -118,6 +133,7 @@ class SlidingWindowLimiter:
         *,
         clock: Callable[[], float] | None = None,
         margin: float = WINDOW_MARGIN_S,
+        learn: bool = False,
         listen: bool = False,
         rand: Callable[[], float] = random.random,
         share: float = 1.0,
@@ -127,7 +143,11 @@ class SlidingWindowLimiter:
         self._limit = limit
         self._share = share
         self._cap = max(1, math.floor(limit * share))
+        self._window = window
+        self._margin = margin
         self._span = window + margin
+        self._learn = learn and margin > MIN_MARGIN_S
+        self._rtts: deque[float] = deque(maxlen=_RTT_SAMPLES)
         self._clock = clock
         self._listen = listen
         self._rand = rand
@@ -220,8 +240,11 @@ class SlidingWindowLimiter:
         retry over one beat (others may refill each slot as it frees, on a beat
         of their own: a retry at a random point of one beat finds a gap where
         one on the reset itself could miss every time). An answer that counted
-        nothing only lets the next request go, if this one went first.
+        nothing only lets the next request go, if this one went first. A window
+        the exchange says is full blocks the endpoint until its reset.
         """
+        if self._learn and sighting.others is not None:  # heard as it was answered
+            self._timed(self._now() - sighting.at)
         refused = sighting.refused and self._listen
         if refused:
             self._unsend(sighting.at)
@@ -234,6 +257,18 @@ class SlidingWindowLimiter:
             if refused:
                 pause += self._rand() * self._span / self._limit
             self.block_for(pause)
+
+    def _timed(self, rtt: float) -> None:
+        """Learn the margin from one more round trip (see the class)."""
+        if rtt < 0:
+            return
+        rtts = self._rtts
+        rtts.append(rtt)
+        spread = max(rtts) - min(rtts) if len(rtts) > 1 else self._margin
+        margin = min(self._margin, max(MIN_MARGIN_S, spread + MIN_MARGIN_S))
+        span, self._span = self._span, self._window + margin
+        if span - self._span > 0.001:  # the head may start sooner than it thinks
+            self._signal()
 
     def _unsend(self, at: float) -> None:
         """Forget our latest request started by ``at``: the exchange refused it.
@@ -318,10 +353,13 @@ class SlidingWindowLimiter:
             start = next(
                 t for t in sorted(moments) if t >= start and self._allows(t, slack)
             )
-        stale = self._sighted_at is None or now - self._sighted_at > span
-        if stale and self._probe_at is not None:
+        if self._probe_at is not None and self._silent(now):
             start = max(start, self._probe_at + PROBE_TIMEOUT_S)
         return start
+
+    def _silent(self, now: float) -> bool:
+        """Whether nothing was heard for a window: the account may have filled up."""
+        return self._sighted_at is None or now - self._sighted_at > self._span
 
     def reserve(self) -> float:
         """Reserve the earliest allowed start and return the seconds until it."""
@@ -359,7 +397,6 @@ class SlidingWindowLimiter:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(start - now):
                         await changed.wait()
-            stale = self._sighted_at is None or now - self._sighted_at > self._span
-            if self._listen and stale:
+            if self._listen and self._silent(now):
                 self._probe_at = now  # the others wait for what its answer says
             self._slots.append(now)
