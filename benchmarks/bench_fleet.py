@@ -223,7 +223,7 @@ def main() -> None:
         assert all(len(s) == 2 and min(s) >= 1 for s in scenarios)
     except (ValueError, AssertionError):
         parser.error("--scenarios needs KxM pairs, e.g. 2x100,4x50")
-    rows = []
+    rows: list[tuple[int, int, str, dict[str, Any] | None]] = []
     with (
         spawn(symbols=SIM_SYMBOLS, latency_ms=LATENCY_MS) as sim,
         redis_server() as started,
@@ -259,15 +259,15 @@ def main() -> None:
         "| answers | 10006 | 10006 share |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|")
-    for k, m, budget, found in rows:
+    for k, m, budget, row in rows:
         minimum = (k * m - LIMIT_PER_S) / LIMIT_PER_S
-        if found is None:
+        if row is None:
             print(f"| {k} x {m} | {budget} | no redis-server installed |||||")
             continue
         print(
-            f"| {k} x {m} | {budget} | {found['wall']:.2f} | {minimum:.1f} "
-            f"| {found['wall'] - minimum:+.2f} | {found['answers']} "
-            f"| {found['refused']} | {found['refused'] / found['answers']:.1%} |"
+            f"| {k} x {m} | {budget} | {row['wall']:.2f} | {minimum:.1f} "
+            f"| {row['wall'] - minimum:+.2f} | {row['answers']} "
+            f"| {row['refused']} | {row['refused'] / row['answers']:.1%} |"
         )
     print()
     print(

@@ -24,11 +24,12 @@ from bybit_leverage import (
     Instrument,
     InstrumentStatus,
     LeverageFilter,
+    LeverageRequest,
     Outcome,
     PlannedChange,
 )
 from bybit_leverage._http import Tally
-from bybit_leverage._plan import plan_symbol
+from bybit_leverage._plan import checked_request, plan_symbol
 from bybit_leverage._setter import send_all
 from bybit_leverage._slices import SLICE, breathe, fan_out
 from bybit_leverage.journal import BatchJournal
@@ -186,3 +187,22 @@ async def test_planning_a_long_batch_never_plans_more_than_a_slice_per_step(
     assert len(plan.changes) == 400
     assert sum(steps.work.values()) == 400
     assert steps.most_in_one_step <= SLICE
+
+
+@pytest.mark.bybit_sim(symbols=40, seed=5)
+async def test_reading_many_targets_yields_in_slices(
+    client: BybitClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    steps = Iterations()
+
+    def counted(index: int, item: object, *, pair: bool) -> LeverageRequest:
+        steps.did()
+        return checked_request(index, item, pair=pair)
+
+    monkeypatch.setattr("bybit_leverage._planner.checked_request", counted)
+    targets = {f"NOPE{i}USDT": 5 for i in range(1000)}  # unknown: nothing is sent
+    with steps.running():
+        plan = await client.plan_leverage_many(targets, read_current=False)
+    assert sum(steps.work.values()) == 1000
+    assert steps.most_in_one_step <= SLICE
+    assert {c.action for c in plan.changes} == {Outcome.REJECTED}

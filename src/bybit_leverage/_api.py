@@ -97,6 +97,7 @@ class BybitApi:
             )
             items = result_list(envelope.result, c.PATH_INSTRUMENTS)
             following: str | None = None
+            await asyncio.sleep(0)  # decoding the page was a step of its own
             for start in range(0, max(len(items), 1), PARSE_SLICE):
                 page = parse_instruments_page(
                     envelope.result,

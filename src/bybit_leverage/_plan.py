@@ -9,8 +9,9 @@ module decides. Each leverage value is read into a ``Decimal`` once, here.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import cast
 
 from attrs import evolve, frozen
 
@@ -43,7 +44,15 @@ from bybit_leverage.models import (
 )
 from bybit_leverage.report import LeverageRequest, PlannedChange, Targets
 
-__all__ = ["Facts", "normalize_targets", "plan_symbol", "request_sides"]
+__all__ = [
+    "Facts",
+    "checked_request",
+    "normalize_targets",
+    "plan_symbol",
+    "refuse_duplicates",
+    "request_sides",
+    "target_items",
+]
 
 
 def normalize_targets(targets: Targets) -> list[LeverageRequest]:
@@ -54,33 +63,60 @@ def normalize_targets(targets: Targets) -> list[LeverageRequest]:
             symbol is not a non-empty string.
         DuplicateSymbol: When a symbol appears twice (compared case-insensitively).
     """
+    items, pairs = target_items(targets)
+    requests = [checked_request(i, item, pair=pairs) for i, item in enumerate(items)]
+    refuse_duplicates(requests)
+    return requests
+
+
+def target_items(targets: Targets) -> tuple[Sequence[object], bool]:
+    """The items of ``targets``, and whether they are ``(symbol, leverage)`` pairs.
+
+    A mapping gives its pairs; a sequence gives its items (requests, if the
+    caller's types hold).
+
+    Raises:
+        TargetError: When ``targets`` is neither.
+    """
     given: object = targets  # callers without a type checker pass anything
     if isinstance(given, Mapping):
-        items: list[object] = [LeverageRequest(s, v) for s, v in given.items()]
-    elif isinstance(given, str | bytes) or not isinstance(given, Iterable):
+        return list(given.items()), True
+    if isinstance(given, str | bytes) or not isinstance(given, Iterable):
         raise TargetError(
             "targets", "expected {symbol: leverage} or a list of LeverageRequest"
         )
-    else:
-        items = list(given)
-    requests: list[LeverageRequest] = []
-    for index, item in enumerate(items):
-        if not isinstance(item, LeverageRequest):
-            raise TargetError(
-                f"targets[{index}]",
-                f"expected a LeverageRequest, got {type(item).__name__}",
-            )
-        symbol: object = item.symbol
-        if not isinstance(symbol, str) or not symbol.strip():
-            raise TargetError(
-                f"targets[{index}]", f"symbol must be a non-empty string: {symbol!r}"
-            )
-        requests.append(item)
+    return list(given), False
+
+
+def checked_request(index: int, item: object, *, pair: bool) -> LeverageRequest:
+    """``item`` (the ``index``-th target) as a request with a usable symbol.
+
+    Raises:
+        TargetError: When it is not a request (or a pair of a mapping), or its
+            symbol is not a non-empty string.
+    """
+    if pair:
+        symbol, leverage = cast("tuple[str, LeverageLike]", item)  # (key, value)
+        item = LeverageRequest(symbol, leverage)
+    if not isinstance(item, LeverageRequest):
+        raise TargetError(
+            f"targets[{index}]",
+            f"expected a LeverageRequest, got {type(item).__name__}",
+        )
+    name: object = item.symbol
+    if not isinstance(name, str) or not name.strip():
+        raise TargetError(
+            f"targets[{index}]", f"symbol must be a non-empty string: {name!r}"
+        )
+    return item
+
+
+def refuse_duplicates(requests: Sequence[LeverageRequest]) -> None:
+    """Raise :class:`DuplicateSymbol` if a symbol appears twice (any case)."""
     seen = Counter(request.symbol.upper() for request in requests)
     repeated = tuple(symbol for symbol, count in seen.items() if count > 1)
     if repeated:
         raise DuplicateSymbol(repeated)
-    return requests
 
 
 def request_sides(request: LeverageRequest) -> tuple[LeverageLike, LeverageLike]:

@@ -16,7 +16,13 @@ from typing import Final
 
 from bybit_leverage._account import AccountCache
 from bybit_leverage._http import Tally
-from bybit_leverage._plan import Facts, normalize_targets, plan_symbol
+from bybit_leverage._plan import (
+    Facts,
+    checked_request,
+    plan_symbol,
+    refuse_duplicates,
+    target_items,
+)
 from bybit_leverage._reads import LeverageReader, Reading
 from bybit_leverage._slices import breathe
 from bybit_leverage.cache import InstrumentCache
@@ -160,7 +166,12 @@ class Planner:
         """
         loop = asyncio.get_running_loop()
         started = loop.time()
-        requests = normalize_targets(targets)
+        items, pairs = target_items(targets)
+        requests = []
+        for index, item in enumerate(items):
+            requests.append(checked_request(index, item, pair=pairs))
+            await breathe(index)
+        refuse_duplicates(requests)
         if not requests:
             return BatchPlan((), category)
         tally = Tally()

@@ -215,7 +215,7 @@ class SlidingWindowLimiter:
         """
         now = self._now()
         self._sighted_at = now
-        self._probe_at = None
+        probed, self._probe_at = self._probe_at is not None, None
         if others > 0:
             self._shared_until = now + SHARED_HOLD_S
             counts = [*self._others, (at + self._span, others)]
@@ -231,7 +231,8 @@ class SlidingWindowLimiter:
                 if not ruling or item[1] > ruling[-1][1]:
                     ruling.append(item)
             self._others = deque(reversed(ruling))
-        self._signal()
+        if others > 0 or probed:  # else nothing the head waits on has moved
+            self._signal()
 
     def heard(self, sighting: Sighting) -> None:
         """Take in what the answer to one of our requests said (see :class:`Sighting`).
