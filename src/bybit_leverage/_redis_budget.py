@@ -38,7 +38,7 @@ import itertools
 import logging
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, Self
+from typing import TYPE_CHECKING, Final, Self, cast
 
 from bybit_leverage._budget import Sighting
 from bybit_leverage._ratelimit import InProcessBudget
@@ -51,15 +51,20 @@ __all__ = ["RedisBudget"]
 
 logger = logging.getLogger(__name__)
 
-#: Books the earliest start the window allows; answers the microseconds to it.
+#: Books the earliest start the window allows; answers the microseconds to it
+#: and Redis's time then (microseconds).
 #: KEYS[1]: the log, a sorted set of booked starts (score: microseconds, Redis
 #: time); KEYS[2]: the time before which nothing may start (after a 10006).
-#: ARGV: the limit, the window plus margin in microseconds, a unique member.
+#: ARGV: the limit, the window plus margin in microseconds, a unique member,
+#: and the member of an earlier booking this one replaces ('' for none).
 _RESERVE: Final = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local limit = tonumber(ARGV[1])
 local span = tonumber(ARGV[2])
+if ARGV[4] ~= '' then
+  redis.call('ZREM', KEYS[1], ARGV[4])
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - span)
 local start = now
 local blocked = redis.call('GET', KEYS[2])
@@ -78,7 +83,7 @@ if booked > 0 then
 end
 redis.call('ZADD', KEYS[1], start, ARGV[3])
 redis.call('PEXPIRE', KEYS[1], math.ceil((start - now + span) / 1000) + 1000)
-return start - now
+return {start - now, now}
 """
 
 #: Moves "blocked until" to at least now + ARGV[1] microseconds (Redis time).
@@ -94,6 +99,11 @@ return 0
 """
 
 _MICROS: Final = 1_000_000
+#: Bookings given back and made again, at most, when answers come back late.
+_REBOOKS: Final = 3
+#: How fast two clocks may drift apart (seconds per second): an old estimate of
+#: Redis's clock is this much less sure for every second of its age.
+_CLOCK_DRIFT: Final = 1e-4
 
 
 class RedisBudget:
@@ -158,6 +168,8 @@ class RedisBudget:
         self._member = itertools.count()
         self._token = os.urandom(6).hex()  # members of this process's bookings
         self._shas: dict[str, str] = {}
+        # Redis's clock less ours (s), the estimate's error (s), when made.
+        self._offset: tuple[float, float, float] | None = None
 
     @classmethod
     def from_url(
@@ -259,7 +271,7 @@ class RedisBudget:
             logger.warning("the Redis rate budget is reachable again")
             self._down_until = None
 
-    async def _run(self, script: str, keys: list[str], args: list[str | int]) -> int:
+    async def _run(self, script: str, keys: list[str], args: list[str | int]) -> object:
         sha = self._shas.get(script)
         if sha is None:
             sha = self._shas[script] = str(await self._redis.script_load(script))
@@ -272,28 +284,81 @@ class RedisBudget:
             result = await self._redis.evalsha(
                 self._shas[script], len(keys), *keys, *args
             )
-        return int(result)
+        return result
 
     async def reserve(self, key: str, limit: int, window: float) -> float:
         """Book the earliest start the shared window allows; the seconds until it.
 
+        An answer that comes back later than half the margin (a busy event
+        loop, a slow link to Redis) leaves the booked start unsure by that much:
+        the booking is given back and made again (at most three times), so that
+        no request starts long after its slot, in the next window's place.
+
         Falls back to the in-process budget (at ``fallback_share`` of ``limit``)
         while Redis cannot be reached.
         """
-        if self._use_redis():
+        if not self._use_redis():
+            return await self._fallback.reserve(key, limit, window)
+        span = round((window + self._margin) * _MICROS)
+        replaced, rebooks = "", 0
+        while True:
             member = f"{self._token}:{next(self._member)}"
-            span = round((window + self._margin) * _MICROS)
+            asked = self._now()
             try:
                 async with asyncio.timeout(self._timeout):
-                    micros = await self._run(
-                        _RESERVE, list(self.redis_keys(key)), [limit, span, member]
+                    answer = await self._run(
+                        _RESERVE,
+                        list(self.redis_keys(key)),
+                        [limit, span, member, replaced],
                     )
             except self._errors as exc:
                 self._failed(exc)
-            else:
-                self._recovered()
-                return max(micros, 0) / _MICROS
-        return await self._fallback.reserve(key, limit, window)
+                return await self._fallback.reserve(key, limit, window)
+            self._recovered()
+            answered = self._now()
+            micros, redis_now = (int(item) for item in cast(list[int], answer))
+            self._place_redis_clock(redis_now, asked, answered)
+            start = (redis_now + max(micros, 0)) / _MICROS - self._redis_ahead()
+            # Every answer reaches us some one-way trip after Redis ran the
+            # script; the quickest answer's share of that is what every request
+            # of the fleet pays alike. More than that, and the slot has passed
+            # while the answer waited (a busy event loop, a slow link): started
+            # now, the request would fall into the next window's place. Give the
+            # slot back and book again.
+            late = answered - start - self._redis_trip()
+            if late <= self._margin / 2 or rebooks == _REBOOKS:
+                return max(start - answered, 0.0)
+            logger.debug(
+                "%s: booked slot passed %.0f ms before its answer was read; "
+                "booking again",
+                key,
+                late * 1e3,
+            )
+            replaced, rebooks = member, rebooks + 1
+
+    def _place_redis_clock(self, redis_now: int, asked: float, answered: float) -> None:
+        """Learn how far Redis's clock is ahead of ours from one answer.
+
+        Each answer carries Redis's time when the script ran, somewhere between
+        asking and reading the answer: the answer that came back quickest
+        (widened by how long ago it was) places Redis's clock on ours best, as
+        NTP keeps the sample with the least delay.
+        """
+        half = (answered - asked) / 2
+        sample = redis_now / _MICROS - (asked + half)
+        if self._offset is not None:
+            _, error, at = self._offset
+            if half > error + (answered - at) * _CLOCK_DRIFT:
+                return
+        self._offset = (sample, half, answered)
+
+    def _redis_ahead(self) -> float:
+        """Seconds Redis's clock is ahead of ours, as best known."""
+        return 0.0 if self._offset is None else self._offset[0]
+
+    def _redis_trip(self) -> float:
+        """Half the quickest round trip to Redis: a one-way trip, as best known."""
+        return 0.0 if self._offset is None else self._offset[1]
 
     async def block(self, key: str, seconds: float) -> None:
         """Start nothing on ``key`` for ``seconds``, in every process that shares it."""

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from redis.asyncio import Redis
@@ -148,6 +149,81 @@ async def test_while_redis_is_away_it_paces_in_process_at_half_then_returns(
     assert "50%" in warnings[0]
     assert "reachable again" in warnings[1]
     assert redis_server.url not in " ".join(warnings)
+
+
+def busy_after_answer(
+    budget: RedisBudget,
+    monkeypatch: pytest.MonkeyPatch,
+    seconds: float,
+    *,
+    every: bool = False,
+) -> None:
+    """Keep the event loop busy right after Redis answered a booking (once)."""
+    client = budget._redis  # the real redis-py client; only its timing is changed
+    evalsha = client.evalsha
+    calls = [0]
+
+    async def late(*args: Any) -> object:
+        answer = await evalsha(*args)
+        calls[0] += 1
+        if every or calls[0] == 1:
+            time.sleep(seconds)  # noqa: ASYNC251 - other work holds the loop
+        return answer
+
+    monkeypatch.setattr(client, "evalsha", late)
+
+
+async def test_a_slot_passed_before_its_answer_was_read_is_booked_again(
+    redis_server: RedisServer,
+    redis: Redis,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (budget,) = await budgets(redis_server.url, 1)
+    async with budget:
+        await budget.reserve(KEY, LIMIT, WINDOW)  # the script is loaded
+        await redis.config_resetstat()
+        busy_after_answer(budget, monkeypatch, 0.08)
+        with caplog.at_level(logging.DEBUG, logger="bybit_leverage"):
+            assert await budget.reserve(KEY, LIMIT, WINDOW) == 0.0
+    stats = await redis.info("commandstats")
+    assert stats["cmdstat_evalsha"]["calls"] == 2  # the late one booked twice
+    # The first of those two was given back: two bookings in the log, not three.
+    assert len(await booked(redis, budget.redis_keys(KEY)[0])) == 2
+    assert any("booking again" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_redis_whose_answers_all_take_long_books_once_each(
+    redis_server: RedisServer, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every answer 60 ms late, as from a Redis far away: every request of the
+    # fleet starts that late alike, which moves no request into another's window.
+    (budget,) = await budgets(redis_server.url, 1)
+    busy_after_answer(budget, monkeypatch, 0.06, every=True)
+    async with budget:
+        await budget.reserve(KEY, LIMIT, WINDOW)  # the script is loaded
+        await redis.config_resetstat()
+        delays = [await budget.reserve(KEY, LIMIT, WINDOW) for _ in range(LIMIT)]
+    stats = await redis.info("commandstats")
+    assert stats["cmdstat_evalsha"]["calls"] == LIMIT
+    assert delays[: LIMIT - 1] == [0.0] * (LIMIT - 1)  # none pushed back
+
+
+async def test_a_late_answer_for_a_later_slot_keeps_it_and_waits_less(
+    redis_server: RedisServer, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (budget,) = await budgets(redis_server.url, 1)
+    async with budget:
+        for _ in range(LIMIT):  # the window is full: the next slot is a span on
+            await budget.reserve(KEY, LIMIT, WINDOW)
+        await redis.config_resetstat()
+        busy_after_answer(budget, monkeypatch, 0.08)
+        delay = await budget.reserve(KEY, LIMIT, WINDOW)
+    stats = await redis.info("commandstats")
+    assert stats["cmdstat_evalsha"]["calls"] == 1  # the slot is still ahead: kept
+    # Redis's clock, placed on ours by the quick answers: the 80 ms are not slept
+    # again on top of the slot.
+    assert delay == pytest.approx(WINDOW + MARGIN - 0.08, abs=0.02)
 
 
 async def test_a_borrowed_redis_client_is_not_closed(redis_server: RedisServer) -> None:
