@@ -75,9 +75,9 @@ def listed(sim: BybitSimulator, status: InstrumentStatus) -> list[str]:
 
 
 async def test_paging_follows_the_cursor_verbatim_across_three_pages() -> None:
-    # 520 linear symbols: about 475 Trading (3 pages of 200) and a few PreLaunch.
+    # 2,400 linear symbols: about 2,200 Trading (3 pages of 1,000) and PreLaunch.
     async with (
-        BybitSimulator(symbols=520, seed=0) as sim,
+        BybitSimulator(symbols=2400, seed=0) as sim,
         BybitClient(base_url=sim.url) as client,
     ):
         trading = listed(sim, InstrumentStatus.TRADING)

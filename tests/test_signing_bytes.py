@@ -131,7 +131,7 @@ def page(items: list[object], cursor: str) -> dict[str, object]:
 async def test_public_get_is_unsigned_and_the_cursor_is_not_reencoded(
     m: aioresponses,
 ) -> None:
-    first = f"{BASE}{c.PATH_INSTRUMENTS}?category=linear&limit=200"
+    first = f"{BASE}{c.PATH_INSTRUMENTS}?category=linear&limit=1000"
     second = first + "&cursor=abc%3D%3D"
     prelaunch = first + "&status=PreLaunch"
     m.get(first, payload=page([instrument_item("BTCUSDT")], "abc%3D%3D"))
@@ -153,11 +153,11 @@ async def test_the_aiohttp_transport_sends_the_signed_body(m: aioresponses) -> N
         payload={"retCode": 0, "retMsg": "OK", "result": {}, "time": LOCAL_MS},
     )
     m.get(
-        f"{BASE}{c.PATH_INSTRUMENTS}?category=linear&limit=200",
+        f"{BASE}{c.PATH_INSTRUMENTS}?category=linear&limit=1000",
         payload=page([instrument_item("BTCUSDT")], ""),
     )
     m.get(
-        f"{BASE}{c.PATH_INSTRUMENTS}?category=linear&limit=200&status=PreLaunch",
+        f"{BASE}{c.PATH_INSTRUMENTS}?category=linear&limit=1000&status=PreLaunch",
         payload=page([], ""),
     )
     m.post(

@@ -142,6 +142,7 @@ class BybitApi:
             "GET", c.PATH_SYMBOL_INFO, params, signed=True, tally=tally
         )
         rows = result_list(envelope.result, c.PATH_SYMBOL_INFO)
+        await asyncio.sleep(0)  # decoding the answer was a step of its own
         sides: Sides = {}
         for start in range(0, len(rows), _ROW_SLICE):
             collect_sides(

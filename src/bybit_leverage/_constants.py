@@ -26,12 +26,11 @@ PATH_KEY_INFO: Final = "/v5/user/query-api"
 #: Position list page size: the documented maximum.
 POSITIONS_PAGE_LIMIT: Final = 200
 
-#: Instruments Info page size. Bybit's default (500) and maximum (1000) save a
-#: request or two per listing, but a page is decoded in one call that holds the
-#: event loop: 500 instruments (about 400 KB) took 4-8 ms, 200 take under 3 ms,
-#: so a listing (at start-up, then at each refresh) never stalls an engine's loop
-#: past 5 ms. About 650 linear perpetuals: four pages.
-INSTRUMENTS_PAGE_LIMIT: Final = 200
+#: Instruments Info page size: the documented maximum. A page of 1,000 is about
+#: 800 KB, decoded a slice at a time (``_wire.decode_json_in_steps``), so a
+#: listing never holds an engine's event loop long; about 650 linear perpetuals
+#: are one request.
+INSTRUMENTS_PAGE_LIMIT: Final = 1000
 
 #: Per-account (UID) requests per rolling second, per endpoint.
 SET_LEVERAGE_LIMIT_PER_S: Final = 10
