@@ -101,8 +101,11 @@ async def test_four_processes_share_one_window(
     # window. At most one window's worth; four budgets of their own see hundreds
     # (bench_fleet.py, each in its own process, gives none with Redis).
     assert codes.get(10006, 0) <= 10
+    # Not a speed figure (bench_fleet.py measures that, in real processes): a
+    # budget that let the four go faster than the window allows, or throttled
+    # them to a crawl, would land far outside.
     minimum = (200 - 10) / 10
-    assert minimum <= took <= minimum + 1.5
+    assert minimum <= took < 1.5 * minimum
     # Every key of the UID booked in one log: the UID's, named without secrets.
     names = await redis_names(redis_server.url)
     assert any("|uid:100001|/v5/position/set-leverage}" in name for name in names)
