@@ -19,6 +19,7 @@ SRC = Path(bybit_leverage.__file__).parent
 PURE = [
     "_decimals.py",
     "_hosts.py",
+    "_json_steps.py",
     "_outcomes.py",
     "_signing.py",
     "_wire.py",

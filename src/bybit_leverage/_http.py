@@ -22,14 +22,13 @@ from bybit_leverage._budget import RateBudget
 from bybit_leverage._clock import ServerClock, system_now_ms
 from bybit_leverage._config import Limits, Retries
 from bybit_leverage._hosts import host_label
+from bybit_leverage._json_steps import STEP_CHARS, decode_json_in_steps
 from bybit_leverage._ratelimit import RateLimits, Ticket
 from bybit_leverage._retry import backoff_delay, rate_limit_delay, should_retry
 from bybit_leverage._signing import Credentials, auth_headers
 from bybit_leverage._wire import (
-    STEP_CHARS,
     Envelope,
     decode_json,
-    decode_json_in_steps,
     encode_body,
     encode_query,
     parse_envelope,

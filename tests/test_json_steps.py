@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bybit_leverage import BybitClient
-from bybit_leverage._wire import STEP_CHARS, decode_json, decode_json_in_steps
+from bybit_leverage._json_steps import STEP_CHARS, decode_json_in_steps
+from bybit_leverage._wire import decode_json
 from bybit_leverage.errors import ResponseDecodeError
 
 PATH = "/v5/position/symbol-info"
