@@ -97,7 +97,6 @@ class BybitApi:
             )
             items = result_list(envelope.result, c.PATH_INSTRUMENTS)
             following: str | None = None
-            await asyncio.sleep(0)  # decoding the page was a step of its own
             for start in range(0, max(len(items), 1), PARSE_SLICE):
                 page = parse_instruments_page(
                     envelope.result,
@@ -142,7 +141,6 @@ class BybitApi:
             "GET", c.PATH_SYMBOL_INFO, params, signed=True, tally=tally
         )
         rows = result_list(envelope.result, c.PATH_SYMBOL_INFO)
-        await asyncio.sleep(0)  # decoding the answer was a step of its own
         sides: Sides = {}
         for start in range(0, len(rows), _ROW_SLICE):
             collect_sides(

@@ -168,7 +168,8 @@ class RedisBudget:
         self._member = itertools.count()
         self._token = os.urandom(6).hex()  # members of this process's bookings
         self._shas: dict[str, str] = {}
-        # Redis's clock less ours (s), the estimate's error (s), when made.
+        # Redis's clock less ours, half the round trip it came from (its
+        # error), and when it was made: seconds, our clock.
         self._offset: tuple[float, float, float] | None = None
 
     @classmethod
@@ -289,10 +290,12 @@ class RedisBudget:
     async def reserve(self, key: str, limit: int, window: float) -> float:
         """Book the earliest start the shared window allows; the seconds until it.
 
-        An answer that comes back later than half the margin (a busy event
-        loop, a slow link to Redis) leaves the booked start unsure by that much:
-        the booking is given back and made again (at most three times), so that
-        no request starts long after its slot, in the next window's place.
+        The start is placed on this process's clock from Redis's time (see
+        :meth:`_place_redis_clock`). If the slot had already passed when the
+        answer was read, by more than a one-way trip plus half the margin (a
+        busy event loop, a slow link to Redis), the booking is given back and
+        made again (at most three times), so that no request starts long after
+        its slot, in the next window's place.
 
         Falls back to the in-process budget (at ``fallback_share`` of ``limit``)
         while Redis cannot be reached.
@@ -317,15 +320,15 @@ class RedisBudget:
             self._recovered()
             answered = self._now()
             micros, redis_now = (int(item) for item in cast(list[int], answer))
-            self._place_redis_clock(redis_now, asked, answered)
-            start = (redis_now + max(micros, 0)) / _MICROS - self._redis_ahead()
+            ahead, trip = self._place_redis_clock(redis_now, asked, answered)
+            start = (redis_now + max(micros, 0)) / _MICROS - ahead
             # Every answer reaches us some one-way trip after Redis ran the
             # script; the quickest answer's share of that is what every request
             # of the fleet pays alike. More than that, and the slot has passed
             # while the answer waited (a busy event loop, a slow link): started
             # now, the request would fall into the next window's place. Give the
             # slot back and book again.
-            late = answered - start - self._redis_trip()
+            late = answered - start - trip
             if late <= self._margin / 2 or rebooks == _REBOOKS:
                 return max(start - answered, 0.0)
             logger.debug(
@@ -336,29 +339,25 @@ class RedisBudget:
             )
             replaced, rebooks = member, rebooks + 1
 
-    def _place_redis_clock(self, redis_now: int, asked: float, answered: float) -> None:
-        """Learn how far Redis's clock is ahead of ours from one answer.
+    def _place_redis_clock(
+        self, redis_now: int, asked: float, answered: float
+    ) -> tuple[float, float]:
+        """Learn Redis's clock from one answer; its lead on ours and the trip to it.
 
-        Each answer carries Redis's time when the script ran, somewhere between
-        asking and reading the answer: the answer that came back quickest
-        (widened by how long ago it was) places Redis's clock on ours best, as
-        NTP keeps the sample with the least delay.
+        Both in seconds, as best known: the trip is half the round trip of the
+        answer the lead was taken from. Each answer carries Redis's time when
+        the script ran, somewhere between asking and reading the answer: the
+        answer that came back quickest (widened by how long ago it was) places
+        Redis's clock on ours best, as NTP keeps the sample with the least delay.
         """
         half = (answered - asked) / 2
-        sample = redis_now / _MICROS - (asked + half)
         if self._offset is not None:
-            _, error, at = self._offset
-            if half > error + (answered - at) * _CLOCK_DRIFT:
-                return
-        self._offset = (sample, half, answered)
-
-    def _redis_ahead(self) -> float:
-        """Seconds Redis's clock is ahead of ours, as best known."""
-        return 0.0 if self._offset is None else self._offset[0]
-
-    def _redis_trip(self) -> float:
-        """Half the quickest round trip to Redis: a one-way trip, as best known."""
-        return 0.0 if self._offset is None else self._offset[1]
+            ahead, trip, at = self._offset
+            if half > trip + (answered - at) * _CLOCK_DRIFT:
+                return ahead, trip
+        ahead = redis_now / _MICROS - (asked + half)
+        self._offset = (ahead, half, answered)
+        return ahead, half
 
     async def block(self, key: str, seconds: float) -> None:
         """Start nothing on ``key`` for ``seconds``, in every process that shares it."""
