@@ -34,6 +34,22 @@ def starts(limiter: SlidingWindowLimiter, clock: FakeClock, count: int) -> list[
     return [round(clock.now + limiter.reserve(), 6) for _ in range(count)]
 
 
+def take_turns(
+    limiter: SlidingWindowLimiter, count: int, tg: asyncio.TaskGroup
+) -> list[float]:
+    """Start ``count`` tasks that each take a turn; the times they went, in order."""
+    loop = asyncio.get_running_loop()
+    gone: list[float] = []
+
+    async def one() -> None:
+        await limiter.take()
+        gone.append(loop.time())
+
+    for _ in range(count):
+        tg.create_task(one())
+    return gone
+
+
 def test_slots_others_hold_are_left_to_them_and_ours_are_spread() -> None:
     clock = FakeClock()
     limiter = listening(clock)
@@ -115,17 +131,9 @@ def test_unexpected_refusals_leave_more_to_the_others_for_a_while() -> None:
 
 @pytest.mark.looptime
 async def test_the_head_of_the_queue_decides_when_its_turn_comes() -> None:
-    loop = asyncio.get_running_loop()
     limiter = SlidingWindowLimiter(1, 1.0)
-    gone: list[float] = []
-
-    async def one() -> None:
-        await limiter.take()
-        gone.append(loop.time())
-
     async with asyncio.TaskGroup() as tg:
-        for _ in range(3):
-            tg.create_task(one())
+        gone = take_turns(limiter, 3, tg)
         await asyncio.sleep(0.5)
         limiter.block_for(2.0)  # the second, asleep until 1.05, wakes to wait longer
         await asyncio.sleep(1.0)
@@ -137,17 +145,9 @@ async def test_the_head_of_the_queue_decides_when_its_turn_comes() -> None:
 async def test_after_a_silence_one_goes_first_and_the_rest_wait_for_its_answer() -> (
     None
 ):
-    loop = asyncio.get_running_loop()
     limiter = SlidingWindowLimiter(10, 1.0, listen=True)
-    gone: list[float] = []
-
-    async def one() -> None:
-        await limiter.take()
-        gone.append(loop.time())
-
     async with asyncio.TaskGroup() as tg:
-        for _ in range(4):
-            tg.create_task(one())
+        gone = take_turns(limiter, 4, tg)
         await asyncio.sleep(0.3)
         assert gone == [0.0]
         limiter.heard(Sighting(0.0, others=0))  # alone: the rest go at once
@@ -156,17 +156,9 @@ async def test_after_a_silence_one_goes_first_and_the_rest_wait_for_its_answer()
 
 @pytest.mark.looptime
 async def test_an_answer_that_counts_nothing_lets_the_next_go_first() -> None:
-    loop = asyncio.get_running_loop()
     limiter = SlidingWindowLimiter(10, 1.0, listen=True)
-    gone: list[float] = []
-
-    async def one() -> None:
-        await limiter.take()
-        gone.append(loop.time())
-
     async with asyncio.TaskGroup() as tg:
-        for _ in range(3):
-            tg.create_task(one())
+        gone = take_turns(limiter, 3, tg)
         await asyncio.sleep(0.2)
         limiter.heard(Sighting(0.0, others=None))  # e.g. an HTTP 500
     # The second went on that answer, the third when the second's never came.
